@@ -1,0 +1,55 @@
+package dev.bertclf.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+
+import java.nio.file.Path;
+
+/**
+ * The validated, resolved configuration of one run, as immutable records. Built once by {@link ConfigLoader}.
+ *
+ * @param config the resolved {@code bertclf} tree, saved with every run
+ */
+public record Settings(String experiment, ModelSettings model, DataSettings data, FeatureSettings features,
+                       TrainSettings train, ServeSettings serve, Config config) {
+
+    /** @param base descriptor name under zoo-dir, or a path to a descriptor file */
+    public record ModelSettings(String base, Path zooDir, Path cacheDir, int encoderLayers, int frozenLayers,
+                                double dropout) {
+        /** The descriptor file that {@code base} names. */
+        public Path descriptorFile() {
+            return base.endsWith(".conf") ? Path.of(base) : zooDir.resolve(base + ".conf");
+        }
+    }
+
+    public enum BadRowPolicy { FAIL, SKIP }
+
+    /** @param validation a count (>= 1) or a fraction (< 1) of the training rows */
+    public record DataSettings(Path train, Path test, String textColumn, String labelColumn, int trainLimit,
+                               int testLimit, double validation, BadRowPolicy badRows, long seed,
+                               boolean downloadEnabled, String downloadUrl, Path downloadDir) {
+    }
+
+    public record FeatureSettings(int maxLength, String truncation, double headFraction, boolean fixedLength,
+                                  boolean stripHtmlBreaks) {
+    }
+
+    /** @param resume run folder to continue, or null */
+    public record TrainSettings(int epochs, int batchSize, String optimizer, double learningRate, double weightDecay,
+                                String schedule, double warmup, long seed, int checkpointEvery, Path resume,
+                                String metric, int patience, boolean keepBest, int evalBatchSize, Path runsDir,
+                                int logEvery) {
+    }
+
+    /** @param run run folder to serve, or null for the newest */
+    public record ServeSettings(String host, int port, Path run, int threads, long maxBodyBytes, int maxTexts,
+                                int maxTextChars, boolean batching, int maxBatchSize, int maxWaitMs,
+                                int queueCapacity, long shutdownGraceMs) {
+    }
+
+    /** The resolved configuration as HOCON, for logs and run folders. */
+    public String render() {
+        return "bertclf " + config.root().render(ConfigRenderOptions.defaults().setOriginComments(false)
+                .setComments(false).setJson(false).setFormatted(true));
+    }
+}

@@ -1,0 +1,118 @@
+package dev.bertclf.data;
+
+import org.deeplearning4j.iterator.BertIterator;
+import org.deeplearning4j.text.tokenization.tokenizerfactory.BertWordPieceTokenizerFactory;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Raw text → BERT features with DL4J's WordPiece tokenizer and {@link BertIterator}:
+ * {@code [CLS] word-pieces [SEP]}, truncated by a {@link Truncation} strategy, padded per batch or to a fixed length.
+ */
+public final class Featurizer {
+    public static final String CLS = "[CLS]";
+    private static final Pattern HTML_BREAK = Pattern.compile("<br\\s*/?>", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * @param maxLength       longest input in tokens, [CLS] and [SEP] included
+     * @param truncation      what to keep of longer texts
+     * @param headFraction    for head+tail: share of the budget taken from the beginning
+     * @param fixedLength     pad every batch to {@code maxLength} (else to its longest text)
+     * @param stripHtmlBreaks replace {@code <br />} tags (IMDB has them) by spaces
+     */
+    public record Settings(int maxLength, Truncation truncation, double headFraction, boolean fixedLength,
+                           boolean stripHtmlBreaks) {
+    }
+
+    /** Features of one batch, int32 {@code [batch, seqLen]} each. */
+    public record Batch(INDArray inputIds, INDArray inputMask, INDArray segmentIds) {
+        public long seqLen() {
+            return inputIds.size(1);
+        }
+    }
+
+    private final Settings settings;
+    private final TruncatingTokenizerFactory tokenizer;
+    private final Map<String, Integer> vocab;
+
+    public Featurizer(Path vocabFile, boolean lowerCase, Settings settings) {
+        this.settings = settings;
+        BertWordPieceTokenizerFactory wordPieces;
+        try {
+            wordPieces = new BertWordPieceTokenizerFactory(vocabFile.toFile(), lowerCase, lowerCase,
+                    StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read vocabulary " + vocabFile.toAbsolutePath(), e);
+        }
+        this.vocab = wordPieces.getVocab();
+        this.tokenizer = new TruncatingTokenizerFactory(wordPieces, settings.truncation(), settings.maxLength(),
+                settings.headFraction());
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The text as the model sees it before tokenization. */
+    public String clean(String text) {
+        return settings.stripHtmlBreaks() ? HTML_BREAK.matcher(text).replaceAll(" ") : text;
+    }
+
+    /** Word pieces of one text as fed to the model, [CLS] and [SEP] included. */
+    public List<String> tokens(String text) {
+        List<String> t = new ArrayList<>();
+        t.add(CLS);
+        t.addAll(tokenizer.create(clean(text)).getTokens());
+        return t;
+    }
+
+    /**
+     * A labelled iterator in list order: features {@code [input_ids, segment_ids]}, feature masks
+     * {@code [input_mask, null]}, one-hot labels {@code [batch, labels.size()]} indexed as in {@code labels}.
+     */
+    public BertIterator iterator(List<LabeledText> examples, List<String> labels, int batchSize,
+                                 MultiDataSetPreProcessor preProcessor) {
+        List<LabeledText> cleaned = new ArrayList<>(examples.size());
+        for (LabeledText e : examples) {
+            cleaned.add(new LabeledText(clean(e.text()), e.label(), e.line()));
+        }
+        return builder(settings.fixedLength())
+                .minibatchSize(batchSize)
+                .sentenceProvider(new OrderedSentenceProvider(cleaned, labels))
+                .preProcessor(preProcessor)
+                .build();
+    }
+
+    /** Features for unlabelled texts, padded to the longest text of this batch (at most {@code maxLength}). */
+    public Batch featurize(List<String> texts) {
+        return featurize(texts, false);
+    }
+
+    /** Features for unlabelled texts; {@code fixedLength} pads to {@code maxLength}. */
+    public Batch featurize(List<String> texts, boolean fixedLength) {
+        List<String> cleaned = texts.stream().map(this::clean).toList();
+        Pair<INDArray[], INDArray[]> f = builder(fixedLength).build().featurizeSentences(cleaned);
+        return new Batch(f.getFirst()[0], f.getSecond()[0], f.getFirst()[1]);
+    }
+
+    private BertIterator.Builder builder(boolean fixedLength) {
+        return BertIterator.builder()
+                .tokenizer(tokenizer)
+                .vocabMap(vocab)
+                .prependToken(CLS)
+                .lengthHandling(fixedLength ? BertIterator.LengthHandling.FIXED_LENGTH
+                        : BertIterator.LengthHandling.CLIP_ONLY, settings.maxLength())
+                .featureArrays(BertIterator.FeatureArrays.INDICES_MASK_SEGMENTID)
+                .task(BertIterator.Task.SEQ_CLASSIFICATION);
+    }
+}

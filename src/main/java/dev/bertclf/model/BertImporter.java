@@ -1,0 +1,141 @@
+package dev.bertclf.model;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.samediff.frameworkimport.tensorflow.importer.TensorflowFrameworkImporter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.framework.GraphDef;
+import org.tensorflow.framework.NodeDef;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Imports a cleaned, frozen BERT GraphDef into SameDiff, renames its inputs and outputs to {@link GraphNames},
+ * and applies the repairs M2.1 needs to compute what TensorFlow computes.
+ */
+public final class BertImporter {
+    private static final Logger log = LoggerFactory.getLogger(BertImporter.class);
+
+    /** The repairs, in order. Changing this list (or a repair) changes {@link #VERSION} and so the cache key. */
+    public static final List<GraphRepair> REPAIRS = List.of(new SoftmaxLastAxis(), new TransposeToPermute());
+    /** Bump when import, renaming or a repair changes behaviour: cached graphs of another version are rebuilt. */
+    public static final String VERSION = "import-3;" + String.join(",", REPAIRS.stream().map(GraphRepair::name).toList());
+
+    private BertImporter() {
+    }
+
+    /** Checks, before the slow import, that the GraphDef has every tensor the descriptor names. */
+    public static void checkNames(GraphDef g, ModelDescriptor.Tensors t, String source) {
+        Map<String, NodeDef> nodes = GraphDefs.byName(g);
+        Map<String, String> required = new LinkedHashMap<>();
+        required.put("tensors.input-ids", t.inputIds());
+        required.put("tensors.input-mask", t.inputMask());
+        required.put("tensors.segment-ids", t.segmentIds());
+        required.put("tensors.pooled", t.pooled());
+        required.put("tensors.sequence", t.sequence());
+        for (Map.Entry<String, String> e : required.entrySet()) {
+            if (!nodes.containsKey(e.getValue())) {
+                throw new ModelException(source + " has no tensor '" + e.getValue() + "' (descriptor " + e.getKey()
+                        + ")");
+            }
+        }
+        for (String ph : List.of(t.inputIds(), t.inputMask(), t.segmentIds())) {
+            if (!nodes.get(ph).getOp().equals("Placeholder")) {
+                throw new ModelException(source + ": input '" + ph + "' is a " + nodes.get(ph).getOp()
+                        + ", not a Placeholder");
+            }
+        }
+    }
+
+    /** Imports, renames and repairs. The GraphDef must already be cleaned by {@link GraphDefs#clean}. */
+    public static SameDiff importGraph(GraphDef cleaned, ModelDescriptor.Tensors t, String source) {
+        checkNames(cleaned, t, source);
+        long start = System.nanoTime();
+        SameDiff sd = quietly(() -> new TensorflowFrameworkImporter().importFromGraph(cleaned, Collections.emptyMap()));
+        log.info("Imported {} into SameDiff in {} s: {} ops", source,
+                String.format("%.1f", (System.nanoTime() - start) / 1e9), sd.getOps().size());
+        rename(sd, t.inputIds(), GraphNames.INPUT_IDS, source);
+        rename(sd, t.inputMask(), GraphNames.INPUT_MASK, source);
+        rename(sd, t.segmentIds(), GraphNames.SEGMENT_IDS, source);
+        alias(sd, t.pooled(), GraphNames.POOLED, source);
+        alias(sd, t.sequence(), GraphNames.SEQUENCE, source);
+        repair(sd);
+        validate(sd, source);
+        return sd;
+    }
+
+    /** Applies every repair, logging what each changed. */
+    public static void repair(SameDiff sd) {
+        for (GraphRepair r : REPAIRS) {
+            int n = r.apply(sd);
+            log.info("Repair {}: {} ops changed", r.name(), n);
+        }
+    }
+
+    /** Fails fast, naming the tensor, when a graph lacks a name the project relies on. */
+    public static void validate(SameDiff sd, String source) {
+        for (String ph : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS)) {
+            SDVariable v = sd.getVariable(ph);
+            if (v == null || v.getVariableType() != VariableType.PLACEHOLDER) {
+                throw new ModelException(source + ": missing placeholder '" + ph + "'");
+            }
+        }
+        for (String out : List.of(GraphNames.POOLED, GraphNames.SEQUENCE)) {
+            if (!sd.hasVariable(out)) {
+                throw new ModelException(source + ": missing output '" + out + "'");
+            }
+        }
+    }
+
+    private static void rename(SameDiff sd, String from, String to, String source) {
+        if (from.equals(to)) {
+            return;
+        }
+        if (!sd.hasVariable(from)) {
+            throw new ModelException(source + ": imported graph has no variable '" + from + "'");
+        }
+        sd.renameVariable(from, to);
+    }
+
+    /**
+     * Gives an op output the project's name through an identity op: renaming an op's output in place breaks
+     * M2.1's flatbuffers serialization ("Variable name not found in list of outputs").
+     */
+    private static void alias(SameDiff sd, String from, String to, String source) {
+        SDVariable v = sd.getVariable(from);
+        if (v == null) {
+            throw new ModelException(source + ": imported graph has no variable '" + from + "'");
+        }
+        sd.identity(to, v);
+    }
+
+    /** The M2.1 importer prints the whole graph summary (thousands of lines) to stdout; keep it out of the logs. */
+    private static <T> T quietly(java.util.function.Supplier<T> work) {
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            return work.get();
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    /** Names of the weight constants in the graph that belong to the model (for freezing and training). */
+    public static Set<String> constantsWithPrefix(SameDiff sd, String prefix) {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() == VariableType.CONSTANT && v.name().startsWith(prefix)) {
+                names.add(v.name());
+            }
+        }
+        return names;
+    }
+}

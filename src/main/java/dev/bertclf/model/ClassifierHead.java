@@ -1,0 +1,130 @@
+package dev.bertclf.model;
+
+import org.nd4j.autodiff.samediff.SDIndex;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns a pretrained BERT graph into a classifier: optional encoder truncation, a dense softmax head on the pooled
+ * output (inverted dropout in training only), softmax cross-entropy, and which weights train.
+ *
+ * <pre>
+ * pooled [batch, hidden] ─┬─ × kernel [hidden, classes] + bias → logits → probs            (inference)
+ *                         └─ ⊙ dropout_mask → × kernel + bias → train_logits → loss         (training)
+ * </pre>
+ */
+public final class ClassifierHead {
+    private static final Logger log = LoggerFactory.getLogger(ClassifierHead.class);
+    /** Standard deviation of the initial head weights, as in Google's BERT. */
+    static final double INIT_STDDEV = 0.02;
+    static final String TRUNCATED_POOLED = "pooled_truncated";
+
+    private ClassifierHead() {
+    }
+
+    /**
+     * @param encoderLayers keep the first N layers (all when N equals the model's layer count)
+     * @param frozenLayers  freeze embeddings and the first N layers (0 = all layers train)
+     * @param dropout       drop probability on the pooled output in training (0 = no dropout placeholder)
+     * @return the names of the trainable weights
+     */
+    public static List<String> attach(SameDiff sd, ModelDescriptor d, int numClasses, int encoderLayers,
+                                      int frozenLayers, double dropout, long seed) {
+        if (numClasses < 2) {
+            throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + numClasses);
+        }
+        SDVariable pooled = encoderLayers < d.layers() ? truncatedPooled(sd, d, encoderLayers)
+                : sd.getVariable(GraphNames.POOLED);
+        int hidden = d.hiddenSize();
+        SDVariable kernel = sd.var(GraphNames.HEAD_KERNEL,
+                Nd4j.getRandomFactory().getNewRandomInstance(seed).nextGaussian(new long[]{hidden, numClasses})
+                        .castTo(DataType.FLOAT).muli(INIT_STDDEV));
+        SDVariable bias = sd.var(GraphNames.HEAD_BIAS, Nd4j.zeros(DataType.FLOAT, numClasses));
+        SDVariable logits = pooled.mmul(kernel).add(GraphNames.LOGITS, bias);
+        sd.nn.softmax(GraphNames.PROBS, logits, -1);
+        SDVariable trainLogits = logits;
+        if (dropout > 0) {
+            SDVariable mask = sd.placeHolder(GraphNames.DROPOUT_MASK, DataType.FLOAT, -1, hidden);
+            trainLogits = pooled.mul(mask).mmul(kernel).add(GraphNames.TRAIN_LOGITS, bias);
+        }
+        SDVariable label = sd.placeHolder(GraphNames.LABEL, DataType.FLOAT, -1, numClasses);
+        SDVariable loss = sd.loss.softmaxCrossEntropy(GraphNames.LOSS, label, trainLogits, null);
+        loss.mul(GraphNames.LOSS_KEEPER, 0.0);
+        sd.setLossVariables(GraphNames.LOSS);
+        return makeTrainable(sd, d, encoderLayers, frozenLayers);
+    }
+
+    /**
+     * Pooled output of the first {@code n} layers, with the pretrained pooler weights: only layers 0..n-1 run.
+     * Layer outputs are {@code [batch * seqLen, hidden]}; the [CLS] row of each example is taken.
+     */
+    static SDVariable truncatedPooled(SameDiff sd, ModelDescriptor d, int n) {
+        String name = String.format(Locale.ROOT, d.tensors().layerOutput(), n - 1);
+        SDVariable h = sd.getVariable(name);
+        if (h == null) {
+            throw new ModelException("Graph has no layer output '" + name + "' (descriptor tensors.layer-output)");
+        }
+        SDVariable shape = sd.concat(0, sd.shape(sd.getVariable(GraphNames.INPUT_IDS)).castTo(DataType.LONG),
+                sd.constant(Nd4j.createFromArray((long) d.hiddenSize())));
+        SDVariable cls = sd.reshape(h, shape).get(SDIndex.all(), SDIndex.point(0), SDIndex.all());
+        SDVariable kernel = required(sd, d.tensors().poolerKernel(), "tensors.pooler-kernel");
+        SDVariable bias = required(sd, d.tensors().poolerBias(), "tensors.pooler-bias");
+        return sd.math.tanh(TRUNCATED_POOLED, cls.mmul(kernel).add(bias));
+    }
+
+    private static SDVariable required(SameDiff sd, String name, String key) {
+        SDVariable v = sd.getVariable(name);
+        if (v == null) {
+            throw new ModelException("Graph has no tensor '" + name + "' (descriptor " + key + ")");
+        }
+        return v;
+    }
+
+    /** Converts the pretrained constants that should train into variables; the head is trainable already. */
+    private static List<String> makeTrainable(SameDiff sd, ModelDescriptor d, int encoderLayers, int frozenLayers) {
+        ModelDescriptor.Tensors t = d.tensors();
+        List<SDVariable> train = new ArrayList<>();
+        long params = 0;
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() != VariableType.CONSTANT || !v.name().startsWith(t.variablePrefix())
+                    || v.name().equals(t.wordEmbeddings()) || !v.dataType().isFPType()) {
+                continue;
+            }
+            int layer = layerOf(v.name(), t, d.layers());
+            boolean embeddings = layer < 0 && !v.name().startsWith(t.poolerKernel().substring(0,
+                    t.poolerKernel().lastIndexOf("/dense/") + 1));
+            boolean frozen = frozenLayers > 0 && (embeddings || layer >= 0 && layer < frozenLayers);
+            boolean unused = layer >= encoderLayers;
+            if (!frozen && !unused) {
+                train.add(v);
+                params += v.getArr().length();
+            }
+        }
+        sd.convertToVariables(train);
+        List<String> names = new ArrayList<>(train.stream().map(SDVariable::name).toList());
+        names.add(GraphNames.HEAD_KERNEL);
+        names.add(GraphNames.HEAD_BIAS);
+        log.info("Trainable: {} pretrained weights ({} parameters) + head; {} of {} encoder layers kept, {} frozen",
+                train.size(), params, encoderLayers, d.layers(), frozenLayers);
+        return names;
+    }
+
+    /** Encoder layer index of a weight name, or -1 when it belongs to no layer (embeddings, pooler). */
+    static int layerOf(String name, ModelDescriptor.Tensors t, int layers) {
+        for (int i = layers - 1; i >= 0; i--) {
+            if (name.startsWith(String.format(Locale.ROOT, t.layerVariables(), i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.bertclf.model;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * What a pretrained model is and where its weights come from: one HOCON file under {@code model-zoo/}.
+ *
+ * @param name         short name, e.g. {@code bert-base-uncased}
+ * @param source       where the graph comes from
+ * @param vocab        vocabulary file: relative to the SavedModel folder for SavedModel sources, else a path
+ * @param lowerCase    whether the tokenizer lower-cases (uncased models)
+ * @param maxPositions the longest sequence the position embeddings cover
+ * @param hiddenSize   width of the pooled output
+ * @param layers       number of encoder layers in the graph
+ * @param tensors      tensor names in the source graph
+ * @param text         the descriptor as written, kept with every run for provenance
+ */
+public record ModelDescriptor(String name, Source source, String vocab, boolean lowerCase, int maxPositions,
+                              int hiddenSize, int layers, Tensors tensors, String text) {
+
+    /** Kind of source: a SavedModel zip on the classpath (Maven artifact), a SavedModel folder, or a frozen .pb. */
+    public enum SourceType { MAVEN_SAVED_MODEL, SAVED_MODEL, FROZEN_GRAPH }
+
+    /**
+     * @param type     kind of source
+     * @param artifact Maven coordinates (documentation and error messages) for {@code MAVEN_SAVED_MODEL}
+     * @param resource classpath resource of the SavedModel zip for {@code MAVEN_SAVED_MODEL}
+     * @param path     folder ({@code SAVED_MODEL}) or file ({@code FROZEN_GRAPH})
+     * @param tag      SavedModel tag to load
+     */
+    public record Source(SourceType type, String artifact, String resource, String path, String tag) {
+    }
+
+    /**
+     * Names of tensors in the source graph (without {@code :0}).
+     *
+     * @param layerOutput     per-layer output, a format with one {@code %d}; used to truncate the encoder
+     * @param layerVariables  prefix of one layer's variables, a format with one {@code %d}; used to freeze layers
+     * @param variablePrefix  prefix of every pretrained weight
+     */
+    public record Tensors(String inputIds, String inputMask, String segmentIds, String pooled, String sequence,
+                          String layerOutput, String poolerKernel, String poolerBias, String wordEmbeddings,
+                          String variablePrefix, String layerVariables) {
+    }
+
+    /** Reads a descriptor file, naming the file and key on any problem. */
+    public static ModelDescriptor load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelException("Model descriptor not found: " + file.toAbsolutePath());
+        }
+        try {
+            Config c = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+                    .resolve();
+            return fromConfig(c);
+        } catch (ConfigException e) {
+            throw new ModelException("Bad model descriptor " + file.toAbsolutePath() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Parses a descriptor from its text (as saved in a run folder). */
+    public static ModelDescriptor parse(String text) {
+        return fromConfig(ConfigFactory.parseString(text).resolve());
+    }
+
+    private static ModelDescriptor fromConfig(Config c) {
+        Config s = c.getConfig("source");
+        SourceType type = SourceType.valueOf(s.getString("type").toUpperCase().replace('-', '_'));
+        Source source = new Source(type, opt(s, "artifact"), opt(s, "resource"), opt(s, "path"),
+                s.hasPath("tag") ? s.getString("tag") : "serve");
+        if (type == SourceType.MAVEN_SAVED_MODEL && source.resource() == null) {
+            throw new ConfigException.Missing("source.resource");
+        }
+        if (type != SourceType.MAVEN_SAVED_MODEL && source.path() == null) {
+            throw new ConfigException.Missing("source.path");
+        }
+        Config t = c.getConfig("tensors");
+        Tensors tensors = new Tensors(t.getString("input-ids"), t.getString("input-mask"),
+                t.getString("segment-ids"), t.getString("pooled"), t.getString("sequence"),
+                t.getString("layer-output"), t.getString("pooler-kernel"), t.getString("pooler-bias"),
+                t.getString("word-embeddings"), t.getString("variable-prefix"), t.getString("layer-variables"));
+        String text = c.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
+        return new ModelDescriptor(c.getString("name"), source, c.getString("vocab"), c.getBoolean("lower-case"),
+                c.getInt("max-positions"), c.getInt("hidden-size"), c.getInt("layers"), tensors, text);
+    }
+
+    private static String opt(Config c, String key) {
+        return c.hasPath(key) ? c.getString(key) : null;
+    }
+}

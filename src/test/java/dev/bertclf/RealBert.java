@@ -1,0 +1,54 @@
+package dev.bertclf;
+
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.PretrainedBert;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+
+/** The real BERT-base and real IMDB reviews for slow tests; the model is built into model-zoo/cache once. */
+public final class RealBert {
+    public static final Path ZOO = Path.of("model-zoo");
+    public static final Path CACHE = ZOO.resolve("cache");
+    public static final Path IMDB_TEST = Path.of("../shared/data/imdb/test.csv");
+    public static final Path IMDB_TRAIN = Path.of("../shared/data/imdb/train.csv");
+    private static PretrainedBert.Loaded loaded;
+
+    private RealBert() {
+    }
+
+    public static ModelDescriptor descriptor() {
+        return ModelDescriptor.load(ZOO.resolve("bert-base-uncased.conf"));
+    }
+
+    /** The pretrained model, loaded once per test JVM. */
+    public static synchronized PretrainedBert.Loaded load() {
+        if (loaded == null) {
+            loaded = PretrainedBert.load(descriptor(), CACHE);
+        }
+        return loaded;
+    }
+
+    /** The first {@code n} rows of an IMDB CSV ({@code review,sentiment}). */
+    public static List<LabeledText> reviews(Path csv, int n) throws IOException {
+        List<LabeledText> out = new ArrayList<>();
+        try (Reader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+            for (CSVRecord rec : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(r)) {
+                out.add(new LabeledText(rec.get("review"), rec.get("sentiment"), rec.getRecordNumber() + 1));
+                if (out.size() == n) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+}
