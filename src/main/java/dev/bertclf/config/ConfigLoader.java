@@ -116,11 +116,7 @@ public final class ConfigLoader {
             v.requireFile("data.train", data.train());
             v.requireFile("data.test", data.test());
         }
-        var features = new Settings.FeatureSettings(v.intIn("features.max-length", 3, 512),
-                v.oneOf("features.truncation", Set.of("head", "tail", "head+tail"), Function.identity()),
-                v.doubleIn("features.head-fraction", 0, 1),
-                "fixed".equals(v.oneOf("features.length", Set.of("fixed", "batch"), Function.identity())),
-                v.bool("features.strip-html-breaks"));
+        var features = features(v);
         String resume = v.string("train.resume");
         var train = new Settings.TrainSettings(v.intIn("train.epochs", 1, 1000), v.intIn("train.batch-size", 1, 4096),
                 v.oneOf("train.optimizer", OPTIMIZERS, Function.identity()),
@@ -145,6 +141,24 @@ public final class ConfigLoader {
             problems.add(ROOT + ".serve.max-body-bytes must be positive");
         }
         return new Settings(v.string("experiment"), model, data, features, train, serve, c);
+    }
+
+    /** The feature settings of a resolved {@code bertclf} tree (as saved in a run folder). */
+    public static Settings.FeatureSettings features(Config c) {
+        List<String> problems = new ArrayList<>();
+        Settings.FeatureSettings f = features(new Values(c, problems));
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return f;
+    }
+
+    private static Settings.FeatureSettings features(Values v) {
+        return new Settings.FeatureSettings(v.intIn("features.max-length", 3, 512),
+                v.oneOf("features.truncation", Set.of("head", "tail", "head+tail"), Function.identity()),
+                v.doubleIn("features.head-fraction", 0, 1),
+                "fixed".equals(v.oneOf("features.length", Set.of("fixed", "batch"), Function.identity())),
+                v.bool("features.strip-html-breaks"));
     }
 
     /** Reads typed values, recording a problem (and returning a neutral value) instead of throwing. */

@@ -1,0 +1,9 @@
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=Train [-Dexec.args=conf/imdb-full.conf]}. */
+public final class Train {
+    private Train() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(dev.bertclf.app.TrainCommand.main(args));
+    }
+}

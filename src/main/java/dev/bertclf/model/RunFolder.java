@@ -1,0 +1,113 @@
+package dev.bertclf.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.io.AtomicFiles;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A self-describing training run: {@code <runs-dir>/<yyyyMMdd-HHmmss>-<experiment>/} with the model, the resolved
+ * config, labels, vocabulary, base-model descriptor, metrics, evaluation report and curves. {@code metrics.json} is
+ * written last: a folder without it is an unfinished (or running) run. Serving loads only from such folders.
+ */
+public record RunFolder(Path dir) {
+    public static final String CONFIG = "config.conf";
+    public static final String LABELS = "labels.json";
+    public static final String VOCAB = "vocab.txt";
+    public static final String BASE_MODEL = "base-model.conf";
+    public static final String MODEL = "model/model.fb";
+    public static final String METRICS = "metrics.json";
+    public static final String EVALUATION = "evaluation.txt";
+    public static final String STEPS = "training-steps.csv";
+    public static final String EPOCHS = "epochs.csv";
+    public static final String CHART = "training-curves.png";
+    public static final String CHECKPOINT = "checkpoint";
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Creates a new, empty run folder named after the time and the experiment. */
+    public static RunFolder create(Path runsDir, String experiment) {
+        String base = LocalDateTime.now().format(STAMP) + "-" + experiment.replaceAll("[^A-Za-z0-9._-]", "_");
+        try {
+            Files.createDirectories(runsDir);
+            Path dir = runsDir.resolve(base);
+            for (int i = 2; Files.exists(dir); i++) {
+                dir = runsDir.resolve(base + "-" + i);
+            }
+            Files.createDirectories(dir.resolve("model"));
+            return new RunFolder(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot create run folder under " + runsDir.toAbsolutePath(), e);
+        }
+    }
+
+    /** The newest complete run under {@code runsDir}. */
+    public static Optional<RunFolder> newest(Path runsDir) {
+        if (!Files.isDirectory(runsDir)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> s = Files.list(runsDir)) {
+            return s.filter(Files::isDirectory).map(RunFolder::new).filter(RunFolder::isComplete)
+                    .max(Comparator.comparing(r -> r.dir().getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String id() {
+        return dir.getFileName().toString();
+    }
+
+    public Path file(String name) {
+        return dir.resolve(name);
+    }
+
+    public boolean isComplete() {
+        return Files.isRegularFile(file(METRICS)) && Files.isRegularFile(file(MODEL));
+    }
+
+    /** Checks that the files serving needs are there, naming the first one missing. */
+    public void requireServable() {
+        for (String f : List.of(MODEL, LABELS, VOCAB, CONFIG, BASE_MODEL)) {
+            if (!Files.isRegularFile(file(f))) {
+                throw new ModelException("Run folder " + dir.toAbsolutePath() + " has no " + f
+                        + (Files.isRegularFile(file(METRICS)) ? "" : " (unfinished run?)"));
+            }
+        }
+    }
+
+    public List<String> labels() {
+        try {
+            return Arrays.asList(JSON.readValue(file(LABELS).toFile(), String[].class));
+        } catch (IOException e) {
+            throw new ModelException("Cannot read " + file(LABELS) + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void writeLabels(List<String> labels) {
+        writeJson(LABELS, labels);
+    }
+
+    /** Writes an object as pretty JSON, atomically. */
+    public void writeJson(String name, Object value) {
+        AtomicFiles.write(file(name), out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, value));
+    }
+
+    public void writeString(String name, String text) {
+        AtomicFiles.writeString(file(name), text);
+    }
+
+    public void copy(Path source, String name) {
+        AtomicFiles.write(file(name), out -> Files.copy(source, out));
+    }
+}

@@ -1,0 +1,89 @@
+package dev.bertclf.train;
+
+import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.RunFolder;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Writes the curves of a run: per-step and per-epoch CSV files and a PNG chart. */
+public final class TrainingReport {
+    private TrainingReport() {
+    }
+
+    public static void writeSteps(RunFolder run, TrainingState state) {
+        StringBuilder s = new StringBuilder("step,epoch,loss,learning_rate,examples_per_second\n");
+        for (TrainingState.Step st : state.steps()) {
+            s.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.6g,%.3f%n", st.step(), st.epoch(), st.loss(),
+                    st.learningRate(), st.examplesPerSecond()));
+        }
+        run.writeString(RunFolder.STEPS, s.toString());
+    }
+
+    public static void writeEpochs(RunFolder run, TrainingState state) {
+        StringBuilder s = new StringBuilder(
+                "epoch,train_loss,validation_loss,validation_accuracy,validation_macro_f1,seconds\n");
+        for (TrainingState.EpochSummary e : state.epochs()) {
+            s.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.6f,%.1f%n", e.epoch(), e.trainLoss(),
+                    e.validationLoss(), e.validationAccuracy(), e.validationF1(), e.seconds()));
+        }
+        run.writeString(RunFolder.EPOCHS, s.toString());
+    }
+
+    /** Training loss per step (and its moving average), validation loss and accuracy per epoch. */
+    public static void writeChart(RunFolder run, TrainingState state, int stepsPerEpoch) {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title("Training curves")
+                .xAxisTitle("step").yAxisTitle("loss / accuracy").build();
+        chart.getStyler().setMarkerSize(6);
+        List<Double> x = new ArrayList<>();
+        List<Double> loss = new ArrayList<>();
+        List<Double> smooth = new ArrayList<>();
+        double avg = Double.NaN;
+        for (TrainingState.Step s : state.steps()) {
+            x.add((double) s.step());
+            loss.add(s.loss());
+            avg = Double.isNaN(avg) ? s.loss() : 0.9 * avg + 0.1 * s.loss();
+            smooth.add(avg);
+        }
+        if (!x.isEmpty()) {
+            chart.addSeries("train loss", x, loss).setMarker(SeriesMarkers.NONE);
+            chart.addSeries("train loss (moving average)", x, smooth).setMarker(SeriesMarkers.NONE);
+        }
+        List<Double> ex = new ArrayList<>();
+        List<Double> vl = new ArrayList<>();
+        List<Double> va = new ArrayList<>();
+        for (TrainingState.EpochSummary e : state.epochs()) {
+            if (!Double.isNaN(e.validationAccuracy())) {
+                ex.add((double) e.epoch() * stepsPerEpoch);
+                vl.add(e.validationLoss());
+                va.add(e.validationAccuracy());
+            }
+        }
+        if (!ex.isEmpty()) {
+            chart.addSeries("validation loss", ex, vl).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+            chart.addSeries("validation accuracy", ex, va)
+                    .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        }
+        if (x.isEmpty() && ex.isEmpty()) {
+            return;
+        }
+        AtomicFiles.write(run.file(RunFolder.CHART),
+                out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /** The plain-text evaluation report: DL4J's stats plus a header. */
+    public static void writeEvaluation(RunFolder run, Evaluator.Report r, String dataFile) {
+        String text = "Evaluation on " + r.examples() + " examples of " + dataFile + "\n"
+                + String.format(Locale.ROOT, "accuracy %.4f, macro F1 %.4f, loss %.4f%n", r.accuracy(), r.macroF1(),
+                r.loss())
+                + r.evaluation().stats(false, true) + "\n";
+        AtomicFiles.write(run.file(RunFolder.EVALUATION), out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+}

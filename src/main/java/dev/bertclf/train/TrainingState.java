@@ -1,0 +1,92 @@
+package dev.bertclf.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.ModelException;
+import dev.bertclf.model.RunFolder;
+import org.nd4j.autodiff.samediff.SameDiff;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where a run stands: data position, step counts, history and the early-stopping book-keeping. Saved with the
+ * model and optimizer state in {@code checkpoint/}, so {@code train.resume} continues a killed run.
+ *
+ * @param epoch       the epoch in progress (0-based)
+ * @param batchesDone batches of that epoch already trained
+ * @param bestMetric  best validation metric so far (NaN before the first validation)
+ */
+public record TrainingState(int epoch, int batchesDone, int globalStep, double bestMetric, int bestEpoch,
+                            int badEpochs, List<Step> steps, List<EpochSummary> epochs) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String MODEL = "model.fb";
+    static final String STATE = "state.json";
+
+    /** One training step. */
+    public record Step(int step, int epoch, double loss, double learningRate, double examplesPerSecond) {
+    }
+
+    /** One finished epoch. */
+    public record EpochSummary(int epoch, double trainLoss, double validationLoss, double validationAccuracy,
+                               double validationF1, double seconds) {
+    }
+
+    public static TrainingState start() {
+        return new TrainingState(0, 0, 0, Double.NaN, -1, 0, new ArrayList<>(), new ArrayList<>());
+    }
+
+    /**
+     * Saves model + optimizer state + this state: both into a fresh folder that then replaces {@code checkpoint/}
+     * (the previous checkpoint stays intact until the new one is complete).
+     */
+    public void save(SameDiff sd, RunFolder run) {
+        Path dir = run.file(RunFolder.CHECKPOINT);
+        AtomicFiles.deleteRecursively(dir.resolveSibling(RunFolder.CHECKPOINT + ".new"));
+        Path fresh = dir.resolveSibling(RunFolder.CHECKPOINT + ".new");
+        Path old = dir.resolveSibling(RunFolder.CHECKPOINT + ".old");
+        try {
+            Files.createDirectories(fresh);
+            sd.save(fresh.resolve(MODEL).toFile(), true);
+            JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve(STATE).toFile(), this);
+            AtomicFiles.deleteRecursively(old);
+            if (Files.exists(dir)) {
+                Files.move(dir, old);
+            }
+            Files.move(fresh, dir);
+            AtomicFiles.deleteRecursively(old);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("Cannot write checkpoint in " + run.dir(), e);
+        }
+    }
+
+    /** The checkpoint folder of a run: {@code checkpoint/}, or {@code checkpoint.old/} if a swap was cut short. */
+    public static Path checkpointOf(RunFolder run) {
+        for (String name : List.of(RunFolder.CHECKPOINT, RunFolder.CHECKPOINT + ".old")) {
+            Path d = run.file(name);
+            if (Files.isRegularFile(d.resolve(STATE)) && Files.isRegularFile(d.resolve(MODEL))) {
+                return d;
+            }
+        }
+        throw new ModelException("Run folder " + run.dir().toAbsolutePath() + " has no checkpoint to resume from");
+    }
+
+    public static TrainingState load(Path checkpoint) {
+        try {
+            return JSON.readValue(checkpoint.resolve(STATE).toFile(), TrainingState.class);
+        } catch (IOException e) {
+            throw new ModelException("Cannot read " + checkpoint.resolve(STATE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    public TrainingState withPosition(int epoch, int batchesDone, int globalStep) {
+        return new TrainingState(epoch, batchesDone, globalStep, bestMetric, bestEpoch, badEpochs, steps, epochs);
+    }
+
+    public TrainingState withBest(double metric, int bestEpoch, int badEpochs) {
+        return new TrainingState(epoch, batchesDone, globalStep, metric, bestEpoch, badEpochs, steps, epochs);
+    }
+}

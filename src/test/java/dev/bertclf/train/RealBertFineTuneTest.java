@@ -1,0 +1,72 @@
+package dev.bertclf.train;
+
+import dev.bertclf.RealBert;
+import dev.bertclf.TestSettings;
+import dev.bertclf.config.Settings;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.model.RunFolder;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A short real fine-tune (the first 2 encoder layers of BERT-base, a few dozen real reviews): the loss falls, the
+ * run folder is complete, and the saved model predicts exactly what the trained graph predicts.
+ */
+@Tag("slow")
+class RealBertFineTuneTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void shortFineTuneLearnsAndRoundTrips() throws Exception {
+        RealBert.load();
+        List<LabeledText> reviews = RealBert.reviews(RealBert.IMDB_TRAIN, 48);
+        Path train = TestSettings.writeCsv(tmp.resolve("train.csv"), reviews.subList(0, 40));
+        Path test = TestSettings.writeCsv(tmp.resolve("test.csv"), reviews.subList(40, 48));
+        Settings s = TestSettings.with("experiment=tiny", "data.train=" + train, "data.test=" + test,
+                "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
+                "features.max-length=48", "train.epochs=6", "train.batch-size=8", "train.learning-rate=1e-4",
+                "train.warmup=0", "train.checkpoint-every=0", "train.runs-dir=" + tmp.resolve("runs"),
+                "train.eval-batch-size=8", "train.keep-best=false");
+
+        TrainingApp.Result r = TrainingApp.run(s);
+
+        List<TrainingState.Step> steps = r.state().steps();
+        assertEquals(6 * 4, steps.size());
+        double first = steps.subList(0, 4).stream().mapToDouble(TrainingState.Step::loss).average().orElseThrow();
+        double last = steps.subList(20, 24).stream().mapToDouble(TrainingState.Step::loss).average().orElseThrow();
+        System.out.printf("fine-tune loss: first epoch %.4f, last epoch %.4f%n", first, last);
+        assertTrue(first > 0.3, "a real loss is reported, not 0: " + first);
+        assertTrue(last < first * 0.7, "loss falls: " + first + " -> " + last);
+
+        RunFolder run = r.run();
+        assertTrue(run.isComplete());
+        for (String f : List.of(RunFolder.CONFIG, RunFolder.LABELS, RunFolder.VOCAB, RunFolder.BASE_MODEL,
+                RunFolder.METRICS, RunFolder.EVALUATION, RunFolder.STEPS, RunFolder.EPOCHS, RunFolder.CHART)) {
+            assertTrue(Files.isRegularFile(run.file(f)), "run folder has " + f);
+        }
+        assertFalse(Files.exists(run.file(RunFolder.CHECKPOINT)), "checkpoint removed after a complete run");
+        assertEquals(List.of("negative", "positive"), run.labels());
+
+        Classifier loaded = Classifier.load(run);
+        List<String> texts = reviews.subList(40, 48).stream().map(LabeledText::text).toList();
+        float[][] fromDisk = loaded.predict(texts);
+        float[][] inMemory = Classifier.probabilities(r.model(), loaded.featurizer().featurize(texts))
+                .toFloatMatrix();
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(inMemory[i], fromDisk[i], 1e-6f, "saved model predicts what the trained one did");
+            assertEquals(1.0, fromDisk[i][0] + fromDisk[i][1], 1e-5);
+        }
+    }
+}
