@@ -6,6 +6,15 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.RunFolder;
+import dev.bertclf.serve.PredictionServer;
+import dev.bertclf.serve.ServeApp;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +76,32 @@ class RealBertFineTuneTest {
         for (int i = 0; i < texts.size(); i++) {
             assertArrayEquals(inMemory[i], fromDisk[i], 1e-6f, "saved model predicts what the trained one did");
             assertEquals(1.0, fromDisk[i][0] + fromDisk[i][1], 1e-5);
+        }
+
+        // served over HTTP from the run folder: the same probabilities as the model loaded directly
+        try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + run.dir()))) {
+            HttpClient client = HttpClient.newHttpClient();
+            String body = new ObjectMapper().writeValueAsString(java.util.Map.of("texts", texts));
+            HttpResponse<String> res = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/predict"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, res.statusCode(), res.body());
+            JsonNode answers = new ObjectMapper().readTree(res.body());
+            for (int i = 0; i < texts.size(); i++) {
+                JsonNode a = answers.get(i);
+                assertEquals(run.id(), a.get("model").asText());
+                assertEquals(fromDisk[i][1], a.get("probabilities").get("positive").asDouble(), 1e-5,
+                        "text " + i + " (served in a batch at its own length)");
+                assertEquals(fromDisk[i][1] > fromDisk[i][0] ? "positive" : "negative", a.get("label").asText());
+            }
+            HttpResponse<String> model = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/model")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode info = new ObjectMapper().readTree(model.body());
+            assertEquals("bert-base-uncased", info.get("base_model").asText());
+            assertEquals(48, info.get("max_length").asInt());
+            assertEquals(r.test().accuracy(), info.get("test").get("accuracy").asDouble(), 1e-9);
         }
     }
 }

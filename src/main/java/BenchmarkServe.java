@@ -1,0 +1,9 @@
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkServe} (see README, Benchmarks). */
+public final class BenchmarkServe {
+    private BenchmarkServe() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(dev.bertclf.app.BenchmarkCommand.serve(args));
+    }
+}

@@ -1,0 +1,9 @@
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=Predict -Dexec.args="..."}. */
+public final class Predict {
+    private Predict() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(dev.bertclf.app.PredictCommand.main(args));
+    }
+}

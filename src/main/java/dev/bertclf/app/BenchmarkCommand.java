@@ -1,0 +1,60 @@
+package dev.bertclf.app;
+
+import dev.bertclf.bench.ForwardBenchmark;
+import dev.bertclf.bench.ServeBenchmark;
+import dev.bertclf.bench.TrainingBenchmark;
+import dev.bertclf.config.Settings;
+import dev.bertclf.data.CsvDataset;
+import dev.bertclf.data.LabeledText;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The benchmark commands (figures, not tests). Reviews come from {@code bertclf.data.test}; the default
+ * experiment's settings apply unless a conf file is given.
+ */
+public final class BenchmarkCommand {
+    private BenchmarkCommand() {
+    }
+
+    private static List<LabeledText> reviews(Settings s, int n) {
+        List<LabeledText> rows = CsvDataset.read(s.data().test(), new CsvDataset.Columns(s.data().textColumn(),
+                s.data().labelColumn()), Settings.BadRowPolicy.SKIP, null).rows();
+        return rows.subList(0, Math.min(n, rows.size()));
+    }
+
+    public static int forward(String[] args) {
+        return Cli.run("BenchmarkForward", () -> {
+            Settings s = Cli.settings(args);
+            ForwardBenchmark.run(s, reviews(s, 8));
+            return Cli.OK;
+        });
+    }
+
+    /** Args: [conf] or [conf batch seqLen frozenLayers]; by default 8x128, 16x128 and 16x128 with 6 frozen. */
+    public static int training(String[] args) {
+        return Cli.run("BenchmarkTraining", () -> {
+            Settings s = Cli.settings(args.length > 0 ? new String[]{args[0]} : args);
+            List<TrainingBenchmark.Shape> shapes = new ArrayList<>();
+            if (args.length == 4) {
+                shapes.add(new TrainingBenchmark.Shape(Integer.parseInt(args[1]), Integer.parseInt(args[2]),
+                        Integer.parseInt(args[3])));
+            } else {
+                shapes.add(new TrainingBenchmark.Shape(8, 128, 0));
+                shapes.add(new TrainingBenchmark.Shape(16, 128, 0));
+                shapes.add(new TrainingBenchmark.Shape(16, 128, 6));
+            }
+            TrainingBenchmark.run(s, reviews(s, 12 * 16), shapes);
+            return Cli.OK;
+        });
+    }
+
+    public static int serve(String[] args) {
+        return Cli.run("BenchmarkServe", () -> {
+            Settings s = Cli.settings(args);
+            ServeBenchmark.run(s, reviews(s, 64));
+            return Cli.OK;
+        });
+    }
+}

@@ -1,0 +1,76 @@
+package dev.bertclf.app;
+
+import com.typesafe.config.ConfigFactory;
+import dev.bertclf.config.Settings;
+import dev.bertclf.data.CsvDataset;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.model.RunFolder;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code Predict <run-folder> <input.csv> <output.csv>}: for each row, the source line, the predicted label and
+ * one probability column per label. The output is written atomically.
+ */
+public final class PredictCommand {
+    static final int BATCH = 32;
+
+    private PredictCommand() {
+    }
+
+    public static int main(String[] args) {
+        return Cli.run("Predict", () -> {
+            if (args.length != 3) {
+                System.err.println("usage: Predict <run-folder> <input.csv> <output.csv>");
+                return Cli.BAD_INPUT;
+            }
+            RunFolder run = new RunFolder(Path.of(args[0]));
+            Classifier c = Classifier.load(run);
+            var cfg = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve()
+                    .getConfig("bertclf.data");
+            CsvDataset data = CsvDataset.readTexts(Path.of(args[1]),
+                    System.getProperty("bertclf.data.text-column", cfg.getString("text-column")),
+                    Settings.BadRowPolicy.valueOf(System.getProperty("bertclf.data.bad-rows",
+                            cfg.getString("bad-rows")).toUpperCase(Locale.ROOT)));
+            List<String> header = new ArrayList<>(List.of("line", "label"));
+            c.labels().forEach(l -> header.add("p_" + l));
+            AtomicFiles.write(Path.of(args[2]), out -> {
+                var w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+                try (CSVPrinter p = new CSVPrinter(w, CSVFormat.RFC4180.builder()
+                        .setHeader(header.toArray(String[]::new)).build());
+                     ProgressBar bar = new ProgressBarBuilder().setTaskName("Predict")
+                             .setInitialMax(data.rows().size()).setStyle(ProgressBarStyle.ASCII).build()) {
+                    List<LabeledText> rows = data.rows();
+                    for (int from = 0; from < rows.size(); from += BATCH) {
+                        List<LabeledText> batch = rows.subList(from, Math.min(rows.size(), from + BATCH));
+                        float[][] probs = c.predict(batch.stream().map(LabeledText::text).toList());
+                        for (int i = 0; i < batch.size(); i++) {
+                            List<Object> rec = new ArrayList<>();
+                            rec.add(batch.get(i).line());
+                            rec.add(c.labels().get(Classifier.argMax(probs[i])));
+                            for (float v : probs[i]) {
+                                rec.add(String.format(Locale.ROOT, "%.6f", v));
+                            }
+                            p.printRecord(rec);
+                        }
+                        bar.stepBy(batch.size());
+                    }
+                }
+            });
+            System.out.printf("Wrote %d predictions to %s%n", data.rows().size(), args[2]);
+            return Cli.OK;
+        });
+    }
+}

@@ -1,0 +1,91 @@
+package dev.bertclf.bench;
+
+import dev.bertclf.config.Settings;
+import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.data.Truncation;
+import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.GraphDefs;
+import dev.bertclf.model.GraphNames;
+import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.PretrainedBert;
+import dev.bertclf.model.TfReference;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Forward pass of BERT-base, SameDiff vs the TensorFlow 1.15 runtime on the same batches, in one run:
+ * median of {@code runs} after warm-up at batch 8 × seq 128 and batch 1 × seq 64; plus first-import time
+ * (into a fresh cache), cached-load time and peak RSS.
+ */
+public final class ForwardBenchmark {
+    static final int WARMUP = 2;
+    static final int RUNS = 7;
+
+    private ForwardBenchmark() {
+    }
+
+    public static void run(Settings s, List<LabeledText> reviews) throws Exception {
+        ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
+        System.out.println("Machine: " + Stats.machine());
+        Path fresh = Files.createTempDirectory("bertclf-bench-cache");
+        double importSeconds;
+        try {
+            long t0 = System.nanoTime();
+            PretrainedBert.load(d, fresh);
+            importSeconds = (System.nanoTime() - t0) / 1e9;
+        } finally {
+            AtomicFiles.deleteRecursively(fresh);
+        }
+        PretrainedBert.load(d, s.model().cacheDir());
+        List<Double> loads = new ArrayList<>();
+        PretrainedBert.Loaded bert = null;
+        for (int i = 0; i < 3; i++) {
+            long t0 = System.nanoTime();
+            bert = PretrainedBert.load(d, s.model().cacheDir());
+            loads.add((System.nanoTime() - t0) / 1e9);
+        }
+        System.out.printf("First import (unpack + freeze + validate + import + repair + save): %.1f s%n",
+                importSeconds);
+        System.out.printf("Cached load: median %.2f s of %d%n", Stats.median(loads), loads.size());
+        List<String> texts = reviews.stream().map(LabeledText::text).toList();
+        SameDiff sd = bert.sd();
+        try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
+            for (int[] shape : new int[][]{{8, 128}, {1, 64}}) {
+                Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
+                        new Featurizer.Settings(shape[1], Truncation.HEAD, 0.25, true, true));
+                Featurizer.Batch b = f.featurize(texts.subList(0, shape[0]), true);
+                List<Double> sdTimes = time(() -> samediff(sd, b));
+                List<Double> tfTimes = time(() -> tf.run(b.inputIds(), b.inputMask(), b.segmentIds()));
+                double sdMed = Stats.median(sdTimes);
+                double tfMed = Stats.median(tfTimes);
+                System.out.printf("Forward %dx%d: SameDiff %.3f s, TensorFlow %.3f s (medians of %d after %d warm-up),"
+                        + " SameDiff/TF %.2f%n", shape[0], shape[1], sdMed, tfMed, RUNS, WARMUP, sdMed / tfMed);
+            }
+        }
+        System.out.printf("Peak RSS: %.2f GB%n", Stats.peakRssGb());
+    }
+
+    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b) {
+        return sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(), GraphNames.INPUT_MASK, b.inputMask(),
+                GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED, GraphNames.SEQUENCE);
+    }
+
+    private static List<Double> time(Runnable r) {
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < WARMUP + RUNS; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            if (i >= WARMUP) {
+                times.add((System.nanoTime() - t0) / 1e9);
+            }
+        }
+        return times;
+    }
+}

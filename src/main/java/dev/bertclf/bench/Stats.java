@@ -1,0 +1,62 @@
+package dev.bertclf.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/** Medians, percentiles and peak memory for the benchmark commands. */
+public final class Stats {
+    private Stats() {
+    }
+
+    public static double median(List<Double> xs) {
+        return percentile(xs, 50);
+    }
+
+    /** Nearest-rank percentile. */
+    public static double percentile(List<Double> xs, double p) {
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(a);
+        if (a.length == 0) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * a.length);
+        return a[Math.max(0, Math.min(a.length - 1, rank - 1))];
+    }
+
+    /** Peak resident set size of this process so far (VmHWM), in GB; NaN where /proc is not available. */
+    public static double peakRssGb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+
+    public static String machine() {
+        return Runtime.getRuntime().availableProcessors() + " cores, "
+                + String.format("%.0f", totalMemoryGb()) + " GB, " + System.getProperty("os.arch") + ", Java "
+                + System.getProperty("java.version") + ", ND4J build "
+                + System.getProperty("org.bytedeco.javacpp.platform.extension", "(plain)");
+    }
+
+    private static double totalMemoryGb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}

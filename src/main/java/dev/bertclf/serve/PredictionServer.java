@@ -1,0 +1,289 @@
+package dev.bertclf.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.config.Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import spark.Request;
+import spark.Response;
+import spark.Service;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The REST API and demo page on Spark-Java:
+ * <ul>
+ *   <li>{@code POST /predict} {@code {"text": "..."}} → {@code {"label", "probabilities", "model"}};
+ *       {@code {"texts": [...]}} → a list of those, in order</li>
+ *   <li>{@code GET /health} → 200 once the model is loaded (503 before), {@code GET /model} → model facts</li>
+ *   <li>{@code GET /} → the demo page</li>
+ * </ul>
+ * Errors are JSON {@code {"error": "..."}} with status 400, 404, 413, 415, 429, 500 or 503, never a stack trace.
+ */
+public final class PredictionServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PredictionServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String JSON_TYPE = "application/json";
+    /** How long a request waits for its prediction before failing with 503. */
+    private static final long PREDICT_TIMEOUT_MS = 120_000;
+
+    /** What the server serves, once loaded. */
+    public record Model(String runId, List<String> labels, MicroBatcher batcher, Map<String, Object> info) {
+    }
+
+    private final Settings.ServeSettings settings;
+    private final Service http;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile Model model;
+    private volatile boolean draining;
+
+    public PredictionServer(Settings.ServeSettings settings) {
+        this.settings = settings;
+        this.http = Service.ignite().ipAddress(settings.host()).port(settings.port())
+                .threadPool(settings.threads(), Math.min(4, settings.threads()), 30_000);
+        routes();
+    }
+
+    /** Starts listening; returns the bound port. */
+    public int start() {
+        http.init();
+        http.awaitInitialization();
+        log.info("Listening on http://{}:{}/", settings.host(), http.port());
+        return http.port();
+    }
+
+    /** Makes the server ready: from now on /health says so and /predict answers. */
+    public void ready(Model m) {
+        this.model = m;
+        log.info("Serving model {} (labels {})", m.runId(), m.labels());
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    private void routes() {
+        http.staticFiles.location("/public");
+        http.before((req, res) -> {
+            res.header("X-Content-Type-Options", "nosniff");
+        });
+        http.post("/predict", (req, res) -> guarded(res, () -> predict(req)));
+        http.get("/health", (req, res) -> {
+            res.type(JSON_TYPE);
+            if (model == null || draining) {
+                res.status(503);
+                return json(Map.of("status", draining ? "stopping" : "loading"));
+            }
+            return json(Map.of("status", "ready", "model", model.runId()));
+        });
+        http.get("/model", (req, res) -> guarded(res, () -> {
+            Model m = requireModel();
+            return m.info();
+        }));
+        http.notFound((req, res) -> {
+            res.type(JSON_TYPE);
+            return json(Map.of("error", "not found: " + req.requestMethod() + " " + req.pathInfo()));
+        });
+        http.internalServerError((req, res) -> {
+            res.type(JSON_TYPE);
+            return json(Map.of("error", "internal error"));
+        });
+        http.exception(Exception.class, (e, req, res) -> {
+            log.error("Unhandled error on {} {}", req.requestMethod(), req.pathInfo(), e);
+            res.status(500);
+            res.type(JSON_TYPE);
+            res.body(json(Map.of("error", "internal error")));
+        });
+    }
+
+    /** Runs a handler, turning refusals into JSON errors with their status and anything else into a bare 500. */
+    private String guarded(Response res, Supplier<Object> handler) {
+        res.type(JSON_TYPE);
+        inFlight.incrementAndGet();
+        try {
+            if (draining) {
+                throw new ApiException(503, "server is shutting down");
+            }
+            return json(handler.get());
+        } catch (ApiException e) {
+            res.status(e.status());
+            return json(Map.of("error", e.getMessage()));
+        } catch (MicroBatcher.QueueFullException e) {
+            res.status(429);
+            res.header("Retry-After", "1");
+            return json(Map.of("error", e.getMessage()));
+        } catch (RuntimeException e) {
+            log.error("Request failed", e);
+            res.status(500);
+            return json(Map.of("error", "internal error"));
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private Model requireModel() {
+        Model m = model;
+        if (m == null) {
+            throw new ApiException(503, "model is still loading");
+        }
+        return m;
+    }
+
+    private Object predict(Request req) {
+        Model m = requireModel();
+        String type = req.contentType();
+        if (type == null || !type.toLowerCase().startsWith(JSON_TYPE)) {
+            throw new ApiException(415, "Content-Type must be application/json");
+        }
+        JsonNode body = parse(readBody(req));
+        JsonNode text = body.get("text");
+        JsonNode texts = body.get("texts");
+        if ((text == null) == (texts == null)) {
+            throw new ApiException(400, "give either \"text\" (a string) or \"texts\" (a list of strings)");
+        }
+        List<String> inputs = new ArrayList<>();
+        if (text != null) {
+            inputs.add(checkText(text, "text"));
+        } else {
+            if (!texts.isArray() || texts.isEmpty()) {
+                throw new ApiException(400, "\"texts\" must be a non-empty list of strings");
+            }
+            if (texts.size() > settings.maxTexts()) {
+                throw new ApiException(413, "too many texts: " + texts.size() + " (at most " + settings.maxTexts()
+                        + " per request)");
+            }
+            for (int i = 0; i < texts.size(); i++) {
+                inputs.add(checkText(texts.get(i), "texts[" + i + "]"));
+            }
+        }
+        float[][] probs = await(m.batcher().submit(inputs));
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (float[] p : probs) {
+            out.add(answer(m, p));
+        }
+        return text != null ? out.get(0) : out;
+    }
+
+    private String checkText(JsonNode n, String field) {
+        if (n == null || !n.isTextual()) {
+            throw new ApiException(400, "\"" + field + "\" must be a string");
+        }
+        String s = n.asText();
+        if (s.isBlank()) {
+            throw new ApiException(400, "\"" + field + "\" is empty");
+        }
+        if (s.length() > settings.maxTextChars()) {
+            throw new ApiException(413, "\"" + field + "\" is too long: " + s.length() + " characters (at most "
+                    + settings.maxTextChars() + ")");
+        }
+        return s;
+    }
+
+    private static Map<String, Object> answer(Model m, float[] p) {
+        Map<String, Object> probabilities = new LinkedHashMap<>();
+        int best = 0;
+        for (int i = 0; i < p.length; i++) {
+            probabilities.put(m.labels().get(i), (double) p[i]);
+            if (p[i] > p[best]) {
+                best = i;
+            }
+        }
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("label", m.labels().get(best));
+        a.put("probabilities", probabilities);
+        a.put("model", m.runId());
+        return a;
+    }
+
+    private static float[][] await(CompletableFuture<float[][]> f) {
+        try {
+            return f.get(PREDICT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new ApiException(503, "prediction timed out");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "interrupted");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("prediction failed", e.getCause());
+        }
+    }
+
+    /** Reads the body, refusing (413) more than {@code max-body-bytes} whatever Content-Length says. */
+    private byte[] readBody(Request req) {
+        long declared = req.raw().getContentLengthLong();
+        if (declared > settings.maxBodyBytes()) {
+            throw new ApiException(413, "request body too large: " + declared + " bytes (at most "
+                    + settings.maxBodyBytes() + ")");
+        }
+        try (InputStream in = req.raw().getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxBodyBytes() + 1));
+            if (body.length > settings.maxBodyBytes()) {
+                throw new ApiException(413, "request body too large (at most " + settings.maxBodyBytes()
+                        + " bytes)");
+            }
+            return body;
+        } catch (IOException e) {
+            throw new ApiException(400, "cannot read request body");
+        }
+    }
+
+    private static JsonNode parse(byte[] body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            if (n == null || !n.isObject()) {
+                throw new ApiException(400, "body must be a JSON object");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new ApiException(400, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ApiException(400, "cannot read request body");
+        }
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Graceful stop: new requests get 503, those in flight finish (up to the grace period), then the batcher and
+     * the HTTP server stop.
+     */
+    @Override
+    public void close() {
+        draining = true;
+        long deadline = System.currentTimeMillis() + settings.shutdownGraceMs();
+        while (inFlight.get() > 0 && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Model m = model;
+        if (m != null) {
+            m.batcher().close();
+        }
+        http.stop();
+        http.awaitStop();
+        log.info("Server stopped");
+    }
+}

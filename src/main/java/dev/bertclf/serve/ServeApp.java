@@ -1,0 +1,79 @@
+package dev.bertclf.serve;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.config.Settings;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.ModelException;
+import dev.bertclf.model.RunFolder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Serving: pick the run folder, start HTTP, load the model once, then answer until stopped. */
+public final class ServeApp {
+    private static final Logger log = LoggerFactory.getLogger(ServeApp.class);
+
+    private ServeApp() {
+    }
+
+    /** The run folder to serve: {@code serve.run}, or the newest complete run under {@code train.runs-dir}. */
+    public static RunFolder runFolder(Settings s) {
+        RunFolder run = s.serve().run() != null ? new RunFolder(s.serve().run())
+                : RunFolder.newest(s.train().runsDir()).orElseThrow(() -> new ModelException(
+                "No trained model under " + s.train().runsDir().toAbsolutePath()
+                        + ": run Train first, or set bertclf.serve.run to a run folder"));
+        if (!Files.isDirectory(run.dir())) {
+            throw new ModelException("Run folder not found: " + run.dir().toAbsolutePath());
+        }
+        run.requireServable();
+        return run;
+    }
+
+    /** Starts the server and loads the model; the server answers 503 on /health until the model is ready. */
+    public static PredictionServer start(Settings s) {
+        RunFolder run = runFolder(s);
+        PredictionServer server = new PredictionServer(s.serve());
+        server.start();
+        try {
+            long t0 = System.nanoTime();
+            Classifier classifier = Classifier.load(run);
+            Settings.ServeSettings ss = s.serve();
+            MicroBatcher batcher = ss.batching()
+                    ? new MicroBatcher(classifier::predict, ss.maxBatchSize(), ss.maxWaitMs(), ss.queueCapacity())
+                    : new MicroBatcher(classifier::predict, 1, 0, ss.queueCapacity());
+            server.ready(new PredictionServer.Model(run.id(), classifier.labels(), batcher, info(run, classifier)));
+            log.info("Model {} loaded in {} s", run.id(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> info(RunFolder run, Classifier c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", run.id());
+        m.put("base_model", ModelDescriptor.load(run.file(RunFolder.BASE_MODEL)).name());
+        m.put("labels", c.labels());
+        m.put("max_length", c.featurizer().settings().maxLength());
+        m.put("truncation", c.featurizer().settings().truncation().name().toLowerCase().replace('_', '+'));
+        try {
+            Map<String, Object> metrics = new ObjectMapper().readValue(run.file(RunFolder.METRICS).toFile(),
+                    Map.class);
+            m.put("created", metrics.get("created"));
+            m.put("training", Map.of("experiment", String.valueOf(metrics.get("experiment")),
+                    "train_examples", metrics.getOrDefault("train_examples", 0),
+                    "steps", metrics.getOrDefault("steps", 0)));
+            m.put("test", metrics.get("test"));
+        } catch (IOException e) {
+            log.warn("Cannot read {}: {}", run.file(RunFolder.METRICS), e.getMessage());
+        }
+        return m;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.bertclf.model;
+
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.samediff.frameworkimport.tensorflow.importer.TensorflowFrameworkImporter;
+import org.tensorflow.Graph;
+import org.tensorflow.Output;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.framework.GraphDef;
+
+import java.nio.FloatBuffer;
+import java.util.Collections;
+import java.util.List;
+
+/** Small TensorFlow graphs built with the real TF runtime, imported with M2.1's importer, for repair tests. */
+final class TinyGraphs {
+    private TinyGraphs() {
+    }
+
+    static Output<?> constant(Graph g, String name, INDArray value) {
+        try (Tensor<Float> t = Tensor.create(value.shape(), FloatBuffer.wrap(value.dup('c').data().asFloat()))) {
+            return g.opBuilder("Const", name).setAttr("dtype", org.tensorflow.DataType.FLOAT)
+                    .setAttr("value", t).build().output(0);
+        }
+    }
+
+    static Output<?> intConstant(Graph g, String name, int[] value) {
+        try (Tensor<Integer> t = Tensor.create(new long[]{value.length}, java.nio.IntBuffer.wrap(value))) {
+            return g.opBuilder("Const", name).setAttr("dtype", org.tensorflow.DataType.INT32)
+                    .setAttr("value", t).build().output(0);
+        }
+    }
+
+    static GraphDef graphDef(Graph g) {
+        try {
+            return GraphDef.parseFrom(g.toGraphDef());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static SameDiff importGraph(GraphDef g) {
+        return new TensorflowFrameworkImporter().importFromGraph(g, Collections.emptyMap());
+    }
+
+    /** Runs {@code fetch} in TF. */
+    static INDArray runTf(Graph g, String fetch) {
+        try (Session s = new Session(g)) {
+            List<Tensor<?>> out = s.runner().fetch(fetch).run();
+            try (Tensor<?> t = out.get(0)) {
+                return TfRuntime.toNd4j(t);
+            }
+        }
+    }
+
+    static INDArray random(long seed, long... shape) {
+        return Nd4j.getRandomFactory().getNewRandomInstance(seed).nextGaussian(shape)
+                .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    }
+}

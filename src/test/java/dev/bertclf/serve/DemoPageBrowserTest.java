@@ -1,0 +1,69 @@
+package dev.bertclf.serve;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The demo page in a real browser: headless Chromium (Debian's chromium + chromium-driver, which .ci/run installs)
+ * loads /, a review is typed, the button clicked, and the label with one bar per class appears.
+ */
+@Tag("browser")
+class DemoPageBrowserTest {
+    static final File CHROMIUM = new File("/usr/bin/chromium");
+    static final File DRIVER = new File("/usr/bin/chromedriver");
+
+    @Test
+    void typeClickAndSeeTheLabel() throws Exception {
+        boolean installed = CHROMIUM.canExecute() && DRIVER.canExecute();
+        if (System.getenv("CI") == null) {
+            Assumptions.assumeTrue(installed, "Debian chromium and chromium-driver are not installed");
+        }
+        assertTrue(installed, "CI must have /usr/bin/chromium and /usr/bin/chromedriver (see .ci/run)");
+        try (ServerFixture fx = new ServerFixture(ServerFixture::fakeModel)) {
+            ChromeOptions options = new ChromeOptions();
+            options.setBinary(CHROMIUM);
+            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--user-data-dir=" + Files.createTempDirectory("chromium").toAbsolutePath());
+            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER)
+                    .usingAnyFreePort().build();
+            WebDriver driver = new ChromeDriver(service, options);
+            try {
+                driver.get(fx.base + "/");
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "test-run"));
+                driver.findElement(By.id("text")).sendKeys("A good, warm and funny film.");
+                driver.findElement(By.id("classify")).click();
+                wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("result")));
+                assertEquals("positive", driver.findElement(By.id("label")).getText());
+                List<WebElement> bars = driver.findElements(By.cssSelector("#bars .bar"));
+                assertEquals(3, bars.size(), "one bar per label");
+                assertEquals("70.0%", bars.get(2).findElement(By.className("value")).getText());
+
+                driver.findElement(By.id("text")).clear();
+                driver.findElement(By.id("classify")).click();
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "empty"));
+            } finally {
+                driver.quit();
+                service.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package dev.bertclf.serve;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MicroBatcherTest {
+    @Test
+    void concurrentRequestsShareForwardPassesAndGetTheirOwnAnswers() throws Exception {
+        List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        Predictor p = texts -> {
+            sizes.add(texts.size());
+            return ServerFixture.fakeModel(texts);
+        };
+        try (MicroBatcher b = new MicroBatcher(p, 8, 200, 100)) {
+            List<CompletableFuture<float[][]>> fs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                fs.add(b.submit(List.of(i % 2 == 0 ? "good" : "bad")));
+            }
+            for (int i = 0; i < 8; i++) {
+                assertArrayEquals(ServerFixture.fakeModel(List.of(i % 2 == 0 ? "good" : "bad"))[0],
+                        fs.get(i).get(10, TimeUnit.SECONDS)[0]);
+            }
+            assertTrue(sizes.size() < 8, "requests were batched: " + sizes);
+            assertTrue(sizes.stream().allMatch(s -> s <= 8));
+        }
+    }
+
+    @Test
+    void largeRequestsRunInChunksOfTheMaximumBatch() throws Exception {
+        List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        try (MicroBatcher b = new MicroBatcher(texts -> {
+            sizes.add(texts.size());
+            return ServerFixture.fakeModel(texts);
+        }, 3, 0, 100)) {
+            float[][] out = b.submit(List.of("good", "bad", "x", "good", "bad", "x", "good")).get(10, TimeUnit.SECONDS);
+            assertEquals(7, out.length);
+            assertEquals(0.7f, out[6][2]);
+            assertEquals(List.of(3, 3, 1), sizes);
+        }
+    }
+
+    @Test
+    void refusesWhenFull() throws Exception {
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        try (MicroBatcher b = new MicroBatcher(texts -> {
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ServerFixture.fakeModel(texts);
+        }, 1, 0, 2)) {
+            CompletableFuture<float[][]> running = b.submit(List.of("a"));
+            Thread.sleep(200);
+            b.submit(List.of("b", "c"));
+            assertThrows(MicroBatcher.QueueFullException.class, () -> b.submit(List.of("d")));
+            hold.countDown();
+            running.get(10, TimeUnit.SECONDS);
+        }
+    }
+}

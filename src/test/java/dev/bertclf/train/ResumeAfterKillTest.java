@@ -1,0 +1,98 @@
+package dev.bertclf.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.RealBert;
+import dev.bertclf.TestSettings;
+import dev.bertclf.app.JvmSetup;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.model.RunFolder;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A training run killed with SIGKILL after a checkpoint continues with {@code train.resume}: it picks up at the
+ * checkpoint's step (losing at most one checkpoint interval) and finishes a complete, loadable run folder.
+ */
+@Tag("slow")
+class ResumeAfterKillTest {
+    static final int EVERY = 3;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void killedRunResumesFromItsCheckpoint() throws Exception {
+        RealBert.load();
+        List<LabeledText> reviews = RealBert.reviews(RealBert.IMDB_TRAIN, 48);
+        Path train = TestSettings.writeCsv(tmp.resolve("train.csv"), reviews.subList(0, 40));
+        Path test = TestSettings.writeCsv(tmp.resolve("test.csv"), reviews.subList(40, 48));
+        Path runs = tmp.resolve("runs");
+        Path conf = Files.writeString(tmp.resolve("resume.conf"), """
+                bertclf {
+                  experiment = resume
+                  model { encoder-layers = 2, cache-dir = "%s" }
+                  data { train = "%s", test = "%s", validation = 8, download.enabled = false }
+                  features { max-length = 32 }
+                  train { epochs = 3, batch-size = 8, learning-rate = 1e-4, checkpoint-every = %d,
+                          runs-dir = "%s", eval-batch-size = 8 }
+                }
+                """.formatted(RealBert.CACHE.toAbsolutePath(), train, test, EVERY, runs));
+
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx2g", "-D" + JvmSetup.ARRAY_CACHE_PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
+                "-Dorg.bytedeco.javacpp.maxphysicalbytes=12g",
+                "-cp", System.getProperty("java.class.path"), "dev.bertclf.app.TrainCommand", conf.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Path runDir = null;
+        int killedAtCheckpoint = -1;
+        long deadline = System.currentTimeMillis() + 300_000;
+        while (System.currentTimeMillis() < deadline && child.isAlive()) {
+            runDir = onlyRun(runs);
+            Path state = runDir == null ? null : runDir.resolve(RunFolder.CHECKPOINT).resolve("state.json");
+            if (state != null && Files.isRegularFile(state)) {
+                killedAtCheckpoint = new ObjectMapper().readTree(state.toFile()).get("globalStep").asInt();
+                child.destroyForcibly().waitFor();
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertTrue(killedAtCheckpoint >= EVERY, "the child wrote a checkpoint before being killed: "
+                + Files.readString(tmp.resolve("child.log")));
+        RunFolder run = new RunFolder(runDir);
+        assertFalse(run.isComplete(), "a killed run is not complete");
+
+        TrainingApp.Result r = TrainingApp.run(TestSettings.with("train.resume=" + runDir));
+
+        assertEquals(runDir, r.run().dir());
+        assertTrue(r.run().isComplete());
+        List<Integer> steps = new ArrayList<>(r.state().steps().stream().map(TrainingState.Step::step).toList());
+        assertEquals(java.util.stream.IntStream.rangeClosed(1, 12).boxed().toList(), steps,
+                "every step exactly once: the checkpointed ones kept, the rest trained after resuming");
+        JsonNode metrics = new ObjectMapper().readTree(run.file(RunFolder.METRICS).toFile());
+        assertEquals(12, metrics.get("steps").asInt());
+        assertEquals(3, metrics.get("epochs").size());
+        assertEquals(2, Classifier.load(run).predict(List.of("fine"))[0].length, "loadable, two classes");
+    }
+
+    private static Path onlyRun(Path runs) throws Exception {
+        if (!Files.isDirectory(runs)) {
+            return null;
+        }
+        try (Stream<Path> s = Files.list(runs)) {
+            return s.filter(Files::isDirectory).findFirst().orElse(null);
+        }
+    }
+}
