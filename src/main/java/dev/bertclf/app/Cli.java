@@ -8,7 +8,12 @@ import dev.bertclf.model.ModelException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.bertclf.model.RunFolder;
+
 import java.io.UncheckedIOException;
+import java.util.Locale;
 import java.nio.file.Path;
 
 /** Shared command-line handling: argument parsing, config loading and turning failures into exit codes. */
@@ -32,6 +37,23 @@ public final class Cli {
     public static Settings settings(String[] args) {
         Path conf = args.length > 0 && !args[0].isBlank() ? Path.of(args[0]) : DEFAULT_EXPERIMENT;
         return ConfigLoader.load(conf);
+    }
+
+    /**
+     * Column names and bad-row policy for reading a CSV with a trained run: those the run was trained with,
+     * unless {@code -Dbertclf.data.text-column / label-column / bad-rows} say otherwise.
+     */
+    public record RunData(String textColumn, String labelColumn, Settings.BadRowPolicy badRows) {
+        public static RunData of(RunFolder run) {
+            Config data = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve()
+                    .getConfig(ConfigLoader.ROOT + ".data");
+            return new RunData(override("text-column", data), override("label-column", data),
+                    Settings.BadRowPolicy.valueOf(override("bad-rows", data).toUpperCase(Locale.ROOT)));
+        }
+
+        private static String override(String key, Config data) {
+            return System.getProperty(ConfigLoader.ROOT + ".data." + key, data.getString(key));
+        }
     }
 
     /** Runs a command: bad configuration, data or model files give a clear message and exit code 2. */

@@ -1,7 +1,5 @@
 package dev.bertclf.app;
 
-import com.typesafe.config.ConfigFactory;
-import dev.bertclf.config.Settings;
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.RunFolder;
@@ -23,13 +21,9 @@ public final class EvaluateCommand {
             }
             RunFolder run = new RunFolder(Path.of(args[0]));
             Classifier c = Classifier.load(run);
-            var cfg = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve()
-                    .getConfig("bertclf.data");
-            CsvDataset data = CsvDataset.read(Path.of(args[1]), new CsvDataset.Columns(
-                    System.getProperty("bertclf.data.text-column", cfg.getString("text-column")),
-                    System.getProperty("bertclf.data.label-column", cfg.getString("label-column"))),
-                    Settings.BadRowPolicy.valueOf(System.getProperty("bertclf.data.bad-rows",
-                            cfg.getString("bad-rows")).toUpperCase(Locale.ROOT)), c.labels());
+            Cli.RunData rd = Cli.RunData.of(run);
+            CsvDataset data = CsvDataset.read(Path.of(args[1]), new CsvDataset.Columns(rd.textColumn(),
+                    rd.labelColumn()), rd.badRows(), c.labels());
             Evaluator.Report r = Evaluator.evaluate(args[1], c.graph(), c.featurizer(), data.rows(), c.labels(), 32);
             System.out.printf(Locale.ROOT, "Model %s on %s: %d examples, accuracy %.4f, macro F1 %.4f, loss %.4f%n",
                     run.id(), args[1], r.examples(), r.accuracy(), r.macroF1(), r.loss());

@@ -1,7 +1,5 @@
 package dev.bertclf.app;
 
-import com.typesafe.config.ConfigFactory;
-import dev.bertclf.config.Settings;
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.io.AtomicFiles;
@@ -38,12 +36,8 @@ public final class PredictCommand {
             }
             RunFolder run = new RunFolder(Path.of(args[0]));
             Classifier c = Classifier.load(run);
-            var cfg = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve()
-                    .getConfig("bertclf.data");
-            CsvDataset data = CsvDataset.readTexts(Path.of(args[1]),
-                    System.getProperty("bertclf.data.text-column", cfg.getString("text-column")),
-                    Settings.BadRowPolicy.valueOf(System.getProperty("bertclf.data.bad-rows",
-                            cfg.getString("bad-rows")).toUpperCase(Locale.ROOT)));
+            Cli.RunData rd = Cli.RunData.of(run);
+            CsvDataset data = CsvDataset.readTexts(Path.of(args[1]), rd.textColumn(), rd.badRows());
             List<String> header = new ArrayList<>(List.of("line", "label"));
             c.labels().forEach(l -> header.add("p_" + l));
             AtomicFiles.write(Path.of(args[2]), out -> {

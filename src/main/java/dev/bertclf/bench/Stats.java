@@ -28,10 +28,15 @@ public final class Stats {
 
     /** Peak resident set size of this process so far (VmHWM), in GB; NaN where /proc is not available. */
     public static double peakRssGb() {
+        return procKb("/proc/self/status", "VmHWM:") / 1024.0 / 1024.0;
+    }
+
+    /** A "Key: value kB" line of a /proc file, in kB; NaN when absent. */
+    private static double procKb(String file, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
+            for (String line : Files.readAllLines(Path.of(file))) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.replaceAll("\\D", ""));
                 }
             }
         } catch (IOException | NumberFormatException e) {
@@ -48,15 +53,6 @@ public final class Stats {
     }
 
     private static double totalMemoryGb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemTotal:")) {
-                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
+        return procKb("/proc/meminfo", "MemTotal:") / 1024.0 / 1024.0;
     }
 }

@@ -40,7 +40,7 @@ public final class TrainingBenchmark {
         for (Shape shape : shapes) {
             PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir());
             SameDiff sd = bert.sd();
-            ClassifierHead.attach(sd, d, 2, d.layers(), shape.frozenLayers(), s.model().dropout(), 1);
+            ClassifierHead.attach(sd, d, 2, s.model().encoderLayers(), shape.frozenLayers(), s.model().dropout(), 1);
             int n = (WARMUP + STEPS) * shape.batch();
             sd.setTrainingConfig(TrainingSetup.config(s.train(), WARMUP + STEPS, s.model().dropout() > 0));
             Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),

@@ -94,15 +94,16 @@ public final class ClassifierHead {
         ModelDescriptor.Tensors t = d.tensors();
         List<SDVariable> train = new ArrayList<>();
         long params = 0;
+        String poolerPrefix = t.poolerKernel().substring(0, t.poolerKernel().lastIndexOf('/') + 1);
         for (SDVariable v : sd.variables()) {
             if (v.getVariableType() != VariableType.CONSTANT || !v.name().startsWith(t.variablePrefix())
                     || v.name().equals(t.wordEmbeddings()) || !v.dataType().isFPType()) {
                 continue;
             }
             int layer = layerOf(v.name(), t, d.layers());
-            boolean embeddings = layer < 0 && !v.name().startsWith(t.poolerKernel().substring(0,
-                    t.poolerKernel().lastIndexOf("/dense/") + 1));
-            boolean frozen = frozenLayers > 0 && (embeddings || layer >= 0 && layer < frozenLayers);
+            boolean pooler = v.name().startsWith(poolerPrefix);
+            boolean embeddings = layer < 0 && !pooler;
+            boolean frozen = frozenLayers > 0 && (embeddings || (layer >= 0 && layer < frozenLayers));
             boolean unused = layer >= encoderLayers;
             if (!frozen && !unused) {
                 train.add(v);

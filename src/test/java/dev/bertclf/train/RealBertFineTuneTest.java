@@ -5,6 +5,8 @@ import dev.bertclf.TestSettings;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.app.EvaluateCommand;
+import dev.bertclf.app.PredictCommand;
 import dev.bertclf.model.RunFolder;
 import dev.bertclf.serve.PredictionServer;
 import dev.bertclf.serve.ServeApp;
@@ -77,6 +79,20 @@ class RealBertFineTuneTest {
             assertArrayEquals(inMemory[i], fromDisk[i], 1e-6f, "saved model predicts what the trained one did");
             assertEquals(1.0, fromDisk[i][0] + fromDisk[i][1], 1e-5);
         }
+
+        // the Predict and Evaluate commands on the same run folder
+        Path predictions = tmp.resolve("predictions.csv");
+        assertEquals(0, PredictCommand.main(new String[]{run.dir().toString(), test.toString(),
+                predictions.toString()}));
+        List<String> lines = Files.readAllLines(predictions);
+        assertEquals("line,label,p_negative,p_positive", lines.get(0));
+        assertEquals(9, lines.size());
+        String[] first = lines.get(1).split(",");
+        assertEquals("2", first[0], "source line of the first review");
+        assertEquals(fromDisk[0][1], Float.parseFloat(first[3]), 1e-5);
+        assertEquals(0, EvaluateCommand.main(new String[]{run.dir().toString(), test.toString()}));
+        assertEquals(2, EvaluateCommand.main(new String[]{run.dir().toString(), tmp.resolve("none.csv").toString()}),
+                "a missing file is bad input");
 
         // served over HTTP from the run folder: the same probabilities as the model loaded directly
         try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + run.dir()))) {
