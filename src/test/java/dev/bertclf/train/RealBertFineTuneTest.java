@@ -87,9 +87,9 @@ class RealBertFineTuneTest {
         List<String> lines = Files.readAllLines(predictions);
         assertEquals("line,label,p_negative,p_positive", lines.get(0));
         assertEquals(9, lines.size());
-        String[] first = lines.get(1).split(",");
-        assertEquals("2", first[0], "source line of the first review");
-        assertEquals(fromDisk[0][1], Float.parseFloat(first[3]), 1e-5);
+        String[] firstRow = lines.get(1).split(",");
+        assertEquals("2", firstRow[0], "source line of the first review");
+        assertEquals(fromDisk[0][1], Float.parseFloat(firstRow[3]), 1e-5);
         assertEquals(0, EvaluateCommand.main(new String[]{run.dir().toString(), test.toString()}));
         assertEquals(2, EvaluateCommand.main(new String[]{run.dir().toString(), tmp.resolve("none.csv").toString()}),
                 "a missing file is bad input");
