@@ -1,6 +1,7 @@
 package dev.bertclf.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 
 import java.nio.file.Path;
@@ -49,7 +50,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
 
     /** The resolved configuration as HOCON, for logs and run folders. */
     public String render() {
-        return "bertclf " + config.root().render(ConfigRenderOptions.defaults().setOriginComments(false)
-                .setComments(false).setJson(false).setFormatted(true));
+        return ConfigFactory.empty().withValue(ConfigLoader.ROOT, config.root()).root()
+                .render(ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false)
+                        .setFormatted(true));
     }
 }

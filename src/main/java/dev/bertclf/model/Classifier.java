@@ -33,8 +33,10 @@ public final class Classifier {
     public static Classifier load(RunFolder run) {
         run.requireServable();
         Config config = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve();
-        Config c = config.hasPath(ConfigLoader.ROOT) ? config.getConfig(ConfigLoader.ROOT) : config;
-        Settings.FeatureSettings fs = ConfigLoader.features(c);
+        if (!config.hasPath(ConfigLoader.ROOT)) {
+            throw new ModelException(run.file(RunFolder.CONFIG) + " has no '" + ConfigLoader.ROOT + "' settings");
+        }
+        Settings.FeatureSettings fs = ConfigLoader.features(config.getConfig(ConfigLoader.ROOT));
         ModelDescriptor base = ModelDescriptor.load(run.file(RunFolder.BASE_MODEL));
         Featurizer featurizer = new Featurizer(run.file(RunFolder.VOCAB), base.lowerCase(), featurizerSettings(fs));
         SameDiff sd = SameDiff.load(run.file(RunFolder.MODEL).toFile(), false);

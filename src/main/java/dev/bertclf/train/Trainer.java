@@ -181,16 +181,17 @@ public final class Trainer {
         }
 
         @Override
-        public void iterationStart(SameDiff sd, At at, MultiDataSet data, long etlMs) {
+        public void iterationStart(SameDiff graph, At at, MultiDataSet data, long etlMs) {
             stepStart = System.nanoTime();
         }
 
+        /** {@code graph} may be SameDiff's internal gradient instance: checkpoints save {@link #sd}, the model. */
         @Override
-        public void iterationDone(SameDiff sd, At at, MultiDataSet data, Loss loss) {
+        public void iterationDone(SameDiff graph, At at, MultiDataSet data, Loss loss) {
             double seconds = (System.nanoTime() - stepStart) / 1e9;
             long examples = data.getFeatures(0).size(0);
             double value = loss.getLoss(GraphNames.LOSS);
-            TrainingConfig tc = sd.getTrainingConfig();
+            TrainingConfig tc = Trainer.this.sd.getTrainingConfig();
             ISchedule lr = tc.getUpdater() instanceof org.nd4j.linalg.learning.config.Adam a
                     ? a.getLearningRateSchedule() : null;
             int step = state.globalStep() + 1;
@@ -208,7 +209,7 @@ public final class Trainer {
             int every = settings.train().checkpointEvery();
             if (every > 0 && step % every == 0 && step < total) {
                 long start = System.nanoTime();
-                state.save(sd, run);
+                state.save(Trainer.this.sd, run);
                 TrainingReport.writeSteps(run, state);
                 log.info("Checkpoint at step {} written in {} s", step,
                         String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9));

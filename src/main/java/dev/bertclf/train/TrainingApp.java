@@ -32,10 +32,19 @@ public final class TrainingApp {
     private TrainingApp() {
     }
 
-    /** The settings to run: those given, or, for {@code train.resume}, those saved in the run folder. */
+    /**
+     * The settings to run: those given, or, for {@code train.resume}, those saved in the run folder (with
+     * {@code -D} overrides and the resume path itself on top).
+     */
     public static Settings effective(Settings given) {
         Path resume = given.train().resume();
-        return resume == null ? given : ConfigLoader.load(resume.resolve(RunFolder.CONFIG));
+        if (resume == null) {
+            return given;
+        }
+        java.util.Properties p = new java.util.Properties();
+        p.putAll(System.getProperties());
+        p.setProperty(ConfigLoader.ROOT + ".train.resume", resume.toString());
+        return ConfigLoader.load(resume.resolve(RunFolder.CONFIG), p);
     }
 
     public static Result run(Settings given) {
@@ -56,19 +65,19 @@ public final class TrainingApp {
         SameDiff sd;
         TrainingState state;
         boolean dropout = s.model().dropout() > 0;
+        sd = bert.sd();
+        ClassifierHead.attach(sd, descriptor, data.labels().size(), s.model().encoderLayers(),
+                s.model().frozenLayers(), s.model().dropout(), s.train().seed());
         if (s.train().resume() != null) {
             run = new RunFolder(s.train().resume());
+            checkLabels(run, data.labels());
             Path checkpoint = TrainingState.checkpointOf(run);
             state = TrainingState.load(checkpoint);
-            sd = SameDiff.load(checkpoint.resolve(TrainingState.MODEL).toFile(), true);
-            checkLabels(run, data.labels());
+            CheckpointRestore.restore(sd, checkpoint.resolve(TrainingState.MODEL));
             log.info("Resuming {} at epoch {}, step {}", run.dir(), state.epoch() + 1, state.globalStep());
         } else {
             run = RunFolder.create(s.train().runsDir(), s.experiment());
             state = TrainingState.start();
-            sd = bert.sd();
-            ClassifierHead.attach(sd, descriptor, data.labels().size(), s.model().encoderLayers(),
-                    s.model().frozenLayers(), s.model().dropout(), s.train().seed());
             run.writeString(RunFolder.CONFIG, s.render() + "\n");
             run.writeLabels(data.labels());
             run.copy(bert.vocab(), RunFolder.VOCAB);

@@ -4,9 +4,7 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.model.GraphNames;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.schedule.FixedSchedule;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.schedule.RampSchedule;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,16 +14,10 @@ public final class TrainingSetup {
     private TrainingSetup() {
     }
 
-    /**
-     * Linear warm-up over {@code warmup × totalSteps} (ND4J's {@link RampSchedule}) of a linear decay to 0 at
-     * {@code totalSteps}, as in Google's BERT; or a constant rate.
-     */
+    /** Linear warm-up over {@code warmup × totalSteps}, then linear decay to 0 ("linear") or constant. */
     public static ISchedule schedule(Settings.TrainSettings t, int totalSteps) {
-        ISchedule base = t.schedule().equals("linear")
-                ? new LinearDecaySchedule(t.learningRate(), Math.max(totalSteps, 1))
-                : new FixedSchedule(t.learningRate());
-        int warmupSteps = (int) Math.round(t.warmup() * totalSteps);
-        return warmupSteps > 0 ? new RampSchedule(base, warmupSteps) : base;
+        return new WarmupSchedule(t.learningRate(), (int) Math.round(t.warmup() * totalSteps),
+                Math.max(totalSteps, 1), t.schedule().equals("linear"));
     }
 
     /**
@@ -42,6 +34,7 @@ public final class TrainingSetup {
                 .dataSetFeatureMapping(features)
                 .dataSetFeatureMaskMapping(GraphNames.INPUT_MASK)
                 .dataSetLabelMapping(GraphNames.LABEL)
+                .minimize(GraphNames.LOSS)
                 .trainEvaluation(GraphNames.LOSS_KEEPER, 0, new LossKeeper());
         if (t.optimizer().equals("adamw") && t.weightDecay() > 0) {
             b.weightDecay(t.weightDecay(), true);

@@ -36,6 +36,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void renderedConfigLoadsBackToTheSameSettings() throws Exception {
+        Settings s = ConfigLoader.load(null, props("bertclf.train.epochs", "7", "bertclf.experiment", "x"));
+        Path saved = Files.writeString(tmp.resolve("config.conf"), s.render());
+        Settings back = ConfigLoader.load(saved, new Properties());
+        assertEquals(s.config(), back.config());
+        assertEquals(7, back.train().epochs());
+    }
+
+    @Test
     void experimentOverridesReferenceAndSystemPropertiesOverrideBoth() throws Exception {
         Path conf = Files.writeString(tmp.resolve("exp.conf"),
                 "bertclf { experiment = exp, train { epochs = 3, batch-size = 8 } }");

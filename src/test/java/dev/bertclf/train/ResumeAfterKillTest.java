@@ -52,9 +52,9 @@ class ResumeAfterKillTest {
                 """.formatted(RealBert.CACHE.toAbsolutePath(), train, test, EVERY, runs));
 
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-D" + JvmSetup.ARRAY_CACHE_PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
+                "-Xmx4g", "-D" + JvmSetup.ARRAY_CACHE_PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
                 "-Dorg.bytedeco.javacpp.maxphysicalbytes=12g",
-                "-cp", System.getProperty("java.class.path"), "dev.bertclf.app.TrainCommand", conf.toString())
+                "-cp", System.getProperty("java.class.path"), "Train", conf.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         Path runDir = null;
         int killedAtCheckpoint = -1;

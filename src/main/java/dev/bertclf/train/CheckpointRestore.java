@@ -1,0 +1,70 @@
+package dev.bertclf.train;
+
+import dev.bertclf.model.ModelException;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+
+import java.lang.reflect.Field;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Puts a checkpoint's weights and optimizer state into a freshly built classifier graph.
+ *
+ * <p>A graph saved during training cannot itself be trained again in ND4J 1.0.0-M2.1: it carries the gradient
+ * function's variables, and {@code fit} then fails creating them anew ("Another variable with the name one-var
+ * already exists"). So resuming rebuilds the graph exactly as the run did and copies the state over.
+ */
+public final class CheckpointRestore {
+    private CheckpointRestore() {
+    }
+
+    public static void restore(SameDiff fresh, Path checkpointModel) {
+        SameDiff saved = SameDiff.load(checkpointModel.toFile(), true);
+        Set<String> expected = trainable(fresh);
+        Set<String> found = trainable(saved); // also holds the gradient function's own variables
+        Set<String> missing = new TreeSet<>(expected);
+        missing.removeAll(found);
+        if (!missing.isEmpty()) {
+            throw new ModelException("Checkpoint " + checkpointModel + " does not match the model of this run: no "
+                    + missing.size() + " of its weights, e.g. " + missing.iterator().next());
+        }
+        for (String name : expected) {
+            fresh.getVariable(name).getArr().assign(saved.getVariable(name).getArr());
+        }
+        if (saved.getUpdaterMap() == null || !saved.getUpdaterMap().keySet().containsAll(expected)) {
+            Set<String> noState = new TreeSet<>(expected);
+            if (saved.getUpdaterMap() != null) {
+                noState.removeAll(saved.getUpdaterMap().keySet());
+            }
+            throw new ModelException("Checkpoint " + checkpointModel + " has no optimizer state for "
+                    + noState.size() + " weights, e.g. " + noState.iterator().next() + " (state for "
+                    + (saved.getUpdaterMap() == null ? "none" : saved.getUpdaterMap().keySet()) + ")");
+        }
+        set(fresh, "updaterMap", saved.getUpdaterMap());
+        set(fresh, "initializedTraining", true);
+    }
+
+    private static Set<String> trainable(SameDiff sd) {
+        Set<String> names = new TreeSet<>();
+        for (SDVariable v : sd.variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE) {
+                names.add(v.name());
+            }
+        }
+        return names;
+    }
+
+    /** SameDiff has getters but no setters for its training state. */
+    private static void set(SameDiff sd, String field, Object value) {
+        try {
+            Field f = SameDiff.class.getDeclaredField(field);
+            f.setAccessible(true);
+            f.set(sd, value);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("SameDiff." + field + " not found: unsupported ND4J version", e);
+        }
+    }
+}
