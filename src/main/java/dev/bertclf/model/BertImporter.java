@@ -1,5 +1,6 @@
 package dev.bertclf.model;
 
+import dev.bertclf.io.QuietStdout;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -9,8 +10,6 @@ import org.slf4j.LoggerFactory;
 import org.tensorflow.framework.GraphDef;
 import org.tensorflow.framework.NodeDef;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,7 +58,8 @@ public final class BertImporter {
     public static SameDiff importGraph(GraphDef cleaned, ModelDescriptor.Tensors t, String source) {
         checkNames(cleaned, t, source);
         long start = System.nanoTime();
-        SameDiff sd = quietly(() -> new TensorflowFrameworkImporter().importFromGraph(cleaned, Collections.emptyMap()));
+        SameDiff sd = QuietStdout.call(() -> new TensorflowFrameworkImporter().importFromGraph(cleaned,
+                Collections.emptyMap()));
         log.info("Imported {} into SameDiff in {} s: {} ops", source,
                 String.format("%.1f", (System.nanoTime() - start) / 1e9), sd.getOps().size());
         rename(sd, t.inputIds(), GraphNames.INPUT_IDS, source);
@@ -115,17 +115,6 @@ public final class BertImporter {
             throw new ModelException(source + ": imported graph has no variable '" + from + "'");
         }
         sd.identity(to, v);
-    }
-
-    /** The M2.1 importer prints the whole graph summary (thousands of lines) to stdout; keep it out of the logs. */
-    private static <T> T quietly(java.util.function.Supplier<T> work) {
-        PrintStream original = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            return work.get();
-        } finally {
-            System.setOut(original);
-        }
     }
 
     /** Names of the weight constants in the graph that belong to the model (for freezing and training). */

@@ -5,6 +5,7 @@ import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Splits;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.io.QuietStdout;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.RunFolder;
 import me.tongfei.progressbar.ProgressBar;
@@ -66,6 +67,9 @@ public final class Trainer {
         int perEpoch = stepsPerEpoch(train.size(), t.batchSize());
         int total = perEpoch * t.epochs();
         boolean dropout = settings.model().dropout() > 0;
+        if (sd.getFunction("grad") == null) {
+            QuietStdout.run(sd::createGradFunction);
+        }
         for (int epoch = state.epoch(); epoch < t.epochs(); epoch++) {
             long epochStart = System.nanoTime();
             BertIterator it = featurizer.iterator(Splits.shuffled(train, t.seed() + epoch), labels, t.batchSize(),
@@ -150,11 +154,20 @@ public final class Trainer {
         return patience > 0 && state.badEpochs() >= patience;
     }
 
-    /** Saves the classifier graph (no optimizer state) into the run folder, atomically. */
+    /**
+     * Saves the classifier graph into the run folder, atomically, without optimizer state or training config:
+     * loading it for inference then needs none of the training classes.
+     */
     void saveModel() {
         java.nio.file.Path target = run.file(RunFolder.MODEL);
         java.nio.file.Path tmp = AtomicFiles.temp(target);
-        sd.save(tmp.toFile(), false);
+        TrainingConfig tc = sd.getTrainingConfig();
+        sd.setTrainingConfig(null);
+        try {
+            sd.save(tmp.toFile(), false);
+        } finally {
+            sd.setTrainingConfig(tc);
+        }
         AtomicFiles.commit(tmp, target);
     }
 

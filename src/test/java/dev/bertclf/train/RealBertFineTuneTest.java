@@ -70,6 +70,8 @@ class RealBertFineTuneTest {
         assertFalse(Files.exists(run.file(RunFolder.CHECKPOINT)), "checkpoint removed after a complete run");
         assertEquals(List.of("negative", "positive"), run.labels());
 
+        assertEquals(null, org.nd4j.autodiff.samediff.SameDiff.load(run.file(RunFolder.MODEL).toFile(), false)
+                .getTrainingConfig(), "the served model carries no training config");
         Classifier loaded = Classifier.load(run);
         List<String> texts = reviews.subList(40, 48).stream().map(LabeledText::text).toList();
         float[][] fromDisk = loaded.predict(texts);
