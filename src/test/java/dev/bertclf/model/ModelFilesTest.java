@@ -26,6 +26,29 @@ class ModelFilesTest {
     }
 
     @Test
+    void vocabularyOfAnotherModelIsRefused() throws Exception {
+        Path v = Files.write(tmp.resolve("vocab.txt"), List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b"));
+        org.nd4j.autodiff.samediff.SameDiff sd = org.nd4j.autodiff.samediff.SameDiff.create();
+        sd.constant("emb", org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, 9, 4));
+        ModelException e = assertThrows(ModelException.class, () -> Vocab.checkMatches(Vocab.read(v), v, sd, "emb"));
+        assertTrue(e.getMessage().contains("vocab.txt has 6 tokens") && e.getMessage().contains("have 9 rows"),
+                e.getMessage());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void savedModelWithoutTheRequestedTagIsRefused() {
+        ModelDescriptor d = RealBert.descriptor();
+        RealBert.load();
+        Path savedModel = PretrainedBert.cacheFolder(d, RealBert.CACHE).getParent()
+                .resolve("savedmodel-" + PretrainedBert.key(d));
+        ModelException e = assertThrows(ModelException.class, () -> GraphFreezer.freeze(savedModel, "train",
+                d.tensors()));
+        assertTrue(e.getMessage().contains("with tag 'train'") && e.getMessage().contains(savedModel.getFileName()
+                .toString()), e.getMessage());
+    }
+
+    @Test
     void savedModelFolderWithoutGraphIsRefused() {
         ModelException e = assertThrows(ModelException.class,
                 () -> GraphFreezer.freeze(tmp, "serve", RealBert.descriptor().tensors()));
