@@ -38,6 +38,20 @@ public final class RealBert {
         return loaded;
     }
 
+    /** A tiny real data set: 40 training and 8 test reviews written as CSV files into {@code dir}. */
+    public record TinyImdb(List<LabeledText> reviews, Path train, Path test) {
+        public List<LabeledText> testRows() {
+            return reviews.subList(40, 48);
+        }
+    }
+
+    public static TinyImdb tinyImdb(Path dir) throws IOException {
+        load();
+        List<LabeledText> reviews = reviews(IMDB_TRAIN, 48);
+        return new TinyImdb(reviews, TestSettings.writeCsv(dir.resolve("train.csv"), reviews.subList(0, 40)),
+                TestSettings.writeCsv(dir.resolve("test.csv"), reviews.subList(40, 48)));
+    }
+
     /** The first {@code n} rows of an IMDB CSV ({@code review,sentiment}). */
     public static List<LabeledText> reviews(Path csv, int n) throws IOException {
         List<LabeledText> out = new ArrayList<>();

@@ -41,10 +41,9 @@ class RealBertFineTuneTest {
 
     @Test
     void shortFineTuneLearnsAndRoundTrips() throws Exception {
-        RealBert.load();
-        List<LabeledText> reviews = RealBert.reviews(RealBert.IMDB_TRAIN, 48);
-        Path train = TestSettings.writeCsv(tmp.resolve("train.csv"), reviews.subList(0, 40));
-        Path test = TestSettings.writeCsv(tmp.resolve("test.csv"), reviews.subList(40, 48));
+        RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
+        Path train = data.train();
+        Path test = data.test();
         Settings s = TestSettings.with("experiment=tiny", "data.train=" + train, "data.test=" + test,
                 "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
                 "features.max-length=48", "train.epochs=8", "train.batch-size=8", "train.learning-rate=1.5e-4",
@@ -73,7 +72,7 @@ class RealBertFineTuneTest {
         assertEquals(null, org.nd4j.autodiff.samediff.SameDiff.load(run.file(RunFolder.MODEL).toFile(), false)
                 .getTrainingConfig(), "the served model carries no training config");
         Classifier loaded = Classifier.load(run);
-        List<String> texts = reviews.subList(40, 48).stream().map(LabeledText::text).toList();
+        List<String> texts = data.testRows().stream().map(LabeledText::text).toList();
         float[][] fromDisk = loaded.predict(texts);
         float[][] inMemory = Classifier.probabilities(r.model(), loaded.featurizer().featurize(texts))
                 .toFloatMatrix();

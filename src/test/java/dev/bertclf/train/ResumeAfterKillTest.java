@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
 import dev.bertclf.app.JvmSetup;
-import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.RunFolder;
 import org.junit.jupiter.api.Tag;
@@ -35,10 +34,9 @@ class ResumeAfterKillTest {
 
     @Test
     void killedRunResumesFromItsCheckpoint() throws Exception {
-        RealBert.load();
-        List<LabeledText> reviews = RealBert.reviews(RealBert.IMDB_TRAIN, 48);
-        Path train = TestSettings.writeCsv(tmp.resolve("train.csv"), reviews.subList(0, 40));
-        Path test = TestSettings.writeCsv(tmp.resolve("test.csv"), reviews.subList(40, 48));
+        RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
+        Path train = data.train();
+        Path test = data.test();
         Path runs = tmp.resolve("runs");
         Path conf = Files.writeString(tmp.resolve("resume.conf"), """
                 bertclf {
