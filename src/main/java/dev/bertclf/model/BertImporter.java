@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Imports a cleaned, frozen BERT GraphDef into SameDiff, renames its inputs and outputs to {@link GraphNames},
@@ -115,16 +114,5 @@ public final class BertImporter {
             throw new ModelException(source + ": imported graph has no variable '" + from + "'");
         }
         sd.identity(to, v);
-    }
-
-    /** Names of the weight constants in the graph that belong to the model (for freezing and training). */
-    public static Set<String> constantsWithPrefix(SameDiff sd, String prefix) {
-        Set<String> names = new java.util.LinkedHashSet<>();
-        for (SDVariable v : sd.variables()) {
-            if (v.getVariableType() == VariableType.CONSTANT && v.name().startsWith(prefix)) {
-                names.add(v.name());
-            }
-        }
-        return names;
     }
 }

@@ -22,9 +22,6 @@ import java.util.Set;
 
 /** GraphDef surgery done before import: pruning to outputs and removing what SameDiff cannot train through. */
 public final class GraphDefs {
-    /** Ops removed before import: Identity (from resource reads) and Assert make SameDiff's fit fail (trap E). */
-    static final Set<String> STRIPPED_OPS = Set.of("Identity", "Assert");
-
     private GraphDefs() {
     }
 
@@ -83,7 +80,8 @@ public final class GraphDefs {
     }
 
     /**
-     * Removes Assert and Identity nodes (consumers are rewired to the Identity's input, control edges to removed
+     * Removes Assert and Identity nodes (left by resource reads and the sequence-length check; with them SameDiff's
+     * fit fails with a null gradient) (consumers are rewired to the Identity's input, control edges to removed
      * nodes dropped) and prunes what the outputs no longer need. Nodes named in {@code keep} stay.
      */
     public static GraphDef clean(GraphDef g, Collection<String> outputs, Set<String> keep) {
@@ -142,15 +140,6 @@ public final class GraphDefs {
             s = target;
         }
         throw new ModelException("Identity cycle at " + input);
-    }
-
-    /** Counts nodes per op type (for logs and tests). */
-    public static Map<String, Integer> opCounts(GraphDef g) {
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (NodeDef n : g.getNodeList()) {
-            counts.merge(n.getOp(), 1, Integer::sum);
-        }
-        return counts;
     }
 
     /** Writes a GraphDef atomically. */

@@ -64,11 +64,6 @@ public record ModelDescriptor(String name, Source source, String vocab, boolean 
         }
     }
 
-    /** Parses a descriptor from its text (as saved in a run folder). */
-    public static ModelDescriptor parse(String text) {
-        return fromConfig(ConfigFactory.parseString(text).resolve());
-    }
-
     private static ModelDescriptor fromConfig(Config c) {
         Config s = c.getConfig("source");
         SourceType type = SourceType.valueOf(s.getString("type").toUpperCase().replace('-', '_'));
