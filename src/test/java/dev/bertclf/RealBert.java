@@ -15,15 +15,29 @@ import java.util.List;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
 
-/** The real BERT-base and real IMDB reviews for slow tests; the model is built into model-zoo/cache once. */
+/**
+ * The real BERT-base and real IMDB reviews (a 100-review sample shipped in src/test/resources) for slow tests; the
+ * model is built into model-zoo/cache once.
+ */
 public final class RealBert {
     public static final Path ZOO = Path.of("model-zoo");
     public static final Path CACHE = ZOO.resolve("cache");
-    public static final Path IMDB_TEST = Path.of("../shared/data/imdb/test.csv");
-    public static final Path IMDB_TRAIN = Path.of("../shared/data/imdb/train.csv");
+    /** 40 real IMDB test reviews shipped with the tests (src/test/resources/imdb). */
+    public static final Path IMDB_TEST = resource("/imdb/test-sample.csv");
+    /** 60 real IMDB training reviews shipped with the tests. */
+    public static final Path IMDB_TRAIN = resource("/imdb/train-sample.csv");
     private static PretrainedBert.Loaded loaded;
 
     private RealBert() {
+    }
+
+    /** A file on the test class path. */
+    public static Path resource(String name) {
+        try {
+            return Path.of(java.util.Objects.requireNonNull(RealBert.class.getResource(name), name).toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static ModelDescriptor descriptor() {

@@ -41,10 +41,7 @@ public final class ServeBenchmark {
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         for (boolean batching : new boolean[]{true, false}) {
-            Settings.ServeSettings o = s.serve();
-            Settings.ServeSettings ss = new Settings.ServeSettings("127.0.0.1", 0, run.dir(), o.threads(),
-                    o.maxBodyBytes(), o.maxTexts(), o.maxTextChars(), batching, o.maxBatchSize(), o.maxWaitMs(),
-                    o.queueCapacity(), o.shutdownGraceMs());
+            Settings.ServeSettings ss = s.serve().onLoopback(run.dir(), batching);
             Settings withServe = new Settings(s.experiment(), s.model(), s.data(), s.features(), s.train(), ss,
                     s.config());
             try (PredictionServer server = ServeApp.start(withServe)) {

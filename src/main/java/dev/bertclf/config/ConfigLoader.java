@@ -132,13 +132,24 @@ public final class ConfigLoader {
         }
         String run = v.string("serve.run");
         var serve = new Settings.ServeSettings(v.string("serve.host"), v.intIn("serve.port", 0, 65535),
-                run == null || run.isBlank() ? null : Path.of(run), v.intIn("serve.threads", 2, 1000),
-                v.longIn("serve.max-body-bytes"), v.intIn("serve.max-texts", 1, 100_000),
+                run == null || run.isBlank() ? null : Path.of(run), v.intIn("serve.threads", 10, 1000),
+                v.intIn("serve.max-concurrent-predictions", 1, 1000), v.intIn("serve.idle-timeout-ms", 100,
+                Integer.MAX_VALUE), v.intIn("serve.min-request-data-rate", 0, Integer.MAX_VALUE),
+                v.intIn("serve.predict-timeout-ms", 1, Integer.MAX_VALUE), v.longIn("serve.max-body-bytes"), v.intIn("serve.max-texts", 1, 100_000),
                 v.intIn("serve.max-text-chars", 1, Integer.MAX_VALUE), v.bool("serve.batching.enabled"),
                 v.intIn("serve.batching.max-batch-size", 1, 1024), v.intIn("serve.batching.max-wait-ms", 0, 10_000),
                 v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"));
         if (serve.maxBodyBytes() < 1) {
             problems.add(ROOT + ".serve.max-body-bytes must be positive");
+        }
+        if (serve.maxConcurrentPredictions() > serve.threads() - Settings.ServeSettings.RESERVED_THREADS) {
+            problems.add(ROOT + ".serve.max-concurrent-predictions (" + serve.maxConcurrentPredictions()
+                    + ") must leave " + Settings.ServeSettings.RESERVED_THREADS + " of the " + serve.threads()
+                    + " serve.threads for Jetty itself, /health and /model");
+        }
+        if (serve.shutdownGraceMs() < serve.predictTimeoutMs()) {
+            problems.add(ROOT + ".serve.shutdown-grace-ms (" + serve.shutdownGraceMs() + ") must cover "
+                    + ROOT + ".serve.predict-timeout-ms (" + serve.predictTimeoutMs() + ")");
         }
         return new Settings(v.string("experiment"), model, data, features, train, serve, c);
     }

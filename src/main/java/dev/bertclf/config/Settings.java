@@ -42,10 +42,25 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                                 int logEvery) {
     }
 
-    /** @param run run folder to serve, or null for the newest */
-    public record ServeSettings(String host, int port, Path run, int threads, long maxBodyBytes, int maxTexts,
-                                int maxTextChars, boolean batching, int maxBatchSize, int maxWaitMs,
-                                int queueCapacity, long shutdownGraceMs) {
+    /**
+     * @param run                      run folder to serve, or null for the newest
+     * @param maxConcurrentPredictions /predict requests read or awaited at once; more get 429
+     * @param idleTimeoutMs            Jetty's connection idle timeout
+     * @param minRequestDataRate       bytes per second below which a body upload is cut off (0 = none)
+     */
+    public record ServeSettings(String host, int port, Path run, int threads, int maxConcurrentPredictions,
+                                long idleTimeoutMs, long minRequestDataRate, long predictTimeoutMs,
+                                long maxBodyBytes, int maxTexts, int maxTextChars, boolean batching,
+                                int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs) {
+        /** Jetty threads never given to /predict: acceptor, selector, reserved executor, /health and /model. */
+        public static final int RESERVED_THREADS = 8;
+
+        /** These settings on a free loopback port, serving {@code run}, with batching on or off (benchmarks). */
+        public ServeSettings onLoopback(Path run, boolean batching) {
+            return new ServeSettings("127.0.0.1", 0, run, threads, maxConcurrentPredictions, idleTimeoutMs,
+                    minRequestDataRate, predictTimeoutMs, maxBodyBytes, maxTexts, maxTextChars, batching,
+                    maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs);
+        }
     }
 
     /** The resolved configuration as HOCON, for logs and run folders. */

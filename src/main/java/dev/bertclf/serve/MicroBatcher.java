@@ -97,13 +97,23 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /** Runs the gathered requests in forward passes of at most {@code maxBatchSize} texts. */
-    private void run(List<Pending> batch) {
+    /**
+     * Runs the gathered requests in forward passes of at most {@code maxBatchSize} texts. A request whose caller
+     * has given up (its future cancelled on timeout) is dropped, never computed.
+     */
+    private void run(List<Pending> gathered) {
+        List<Pending> batch = new ArrayList<>();
         List<String> all = new ArrayList<>();
-        for (Pending p : batch) {
-            all.addAll(p.texts());
+        for (Pending p : gathered) {
+            queuedTexts.addAndGet(-p.texts().size());
+            if (!p.result().isDone()) {
+                batch.add(p);
+                all.addAll(p.texts());
+            }
         }
-        queuedTexts.addAndGet(-all.size());
+        if (all.isEmpty()) {
+            return;
+        }
         try {
             float[][] probs = new float[all.size()][];
             for (int from = 0; from < all.size(); from += maxBatchSize) {

@@ -10,6 +10,9 @@ import spark.Request;
 import spark.Response;
 import spark.Service;
 
+import javax.servlet.ServletRequest;
+import javax.servlet.ServletRequestWrapper;
+import javax.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -18,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,8 +41,6 @@ public final class PredictionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PredictionServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String JSON_TYPE = "application/json";
-    /** How long a request waits for its prediction before failing with 503. */
-    private static final long PREDICT_TIMEOUT_MS = 120_000;
 
     /** What the server serves, once loaded. */
     public record Model(String runId, List<String> labels, MicroBatcher batcher, Map<String, Object> info) {
@@ -47,12 +49,17 @@ public final class PredictionServer implements AutoCloseable {
     private final Settings.ServeSettings settings;
     private final Service http;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Permits for /predict requests being read or awaited: the other Jetty threads stay free for /health. */
+    private final Semaphore predictions;
     private volatile Model model;
     private volatile boolean draining;
 
     public PredictionServer(Settings.ServeSettings settings) {
         this.settings = settings;
-        this.http = Service.ignite().ipAddress(settings.host()).port(settings.port())
+        this.predictions = new Semaphore(settings.maxConcurrentPredictions());
+        this.http = Service.ignite();
+        http.embeddedServerIdentifier(LimitedJetty.register(settings));
+        http.ipAddress(settings.host()).port(settings.port())
                 .threadPool(settings.threads(), Math.min(4, settings.threads()), 30_000);
         routes();
     }
@@ -80,7 +87,7 @@ public final class PredictionServer implements AutoCloseable {
         http.before((req, res) -> {
             res.header("X-Content-Type-Options", "nosniff");
         });
-        http.post("/predict", (req, res) -> guarded(res, () -> predict(req)));
+        http.post("/predict", (req, res) -> guarded(res, () -> predictWithPermit(req, res)));
         http.get("/health", (req, res) -> {
             res.type(JSON_TYPE);
             if (model == null || draining) {
@@ -142,13 +149,26 @@ public final class PredictionServer implements AutoCloseable {
         return m;
     }
 
-    private Object predict(Request req) {
+    /** Refuses at once (429) when {@code serve.max-concurrent-predictions} requests are already in progress. */
+    private Object predictWithPermit(Request req, Response res) {
+        if (!predictions.tryAcquire()) {
+            throw new ApiException(429, "server busy: " + settings.maxConcurrentPredictions()
+                    + " requests in progress");
+        }
+        try {
+            return predict(req, res);
+        } finally {
+            predictions.release();
+        }
+    }
+
+    private Object predict(Request req, Response res) {
         Model m = requireModel();
         String type = req.contentType();
         if (type == null || !type.toLowerCase().startsWith(JSON_TYPE)) {
             throw new ApiException(415, "Content-Type must be application/json");
         }
-        JsonNode body = parse(readBody(req));
+        JsonNode body = parse(readBody(req, res));
         JsonNode text = body.get("text");
         JsonNode texts = body.get("texts");
         if ((text == null) == (texts == null)) {
@@ -169,7 +189,7 @@ public final class PredictionServer implements AutoCloseable {
                 inputs.add(checkText(texts.get(i), "texts[" + i + "]"));
             }
         }
-        float[][] probs = await(m.batcher().submit(inputs));
+        float[][] probs = await(m.batcher().submit(inputs), settings.predictTimeoutMs());
         List<Map<String, Object>> out = new ArrayList<>();
         for (float[] p : probs) {
             out.add(answer(m, p));
@@ -208,11 +228,13 @@ public final class PredictionServer implements AutoCloseable {
         return a;
     }
 
-    private static float[][] await(CompletableFuture<float[][]> f) {
+    /** Waits for a prediction; on timeout the request is cancelled, so the batcher drops it if not yet begun. */
+    private static float[][] await(CompletableFuture<float[][]> f, long timeoutMs) {
         try {
-            return f.get(PREDICT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            return f.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new ApiException(503, "prediction timed out");
+            f.cancel(false);
+            throw new ApiException(503, "prediction timed out after " + timeoutMs + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "interrupted");
@@ -221,23 +243,54 @@ public final class PredictionServer implements AutoCloseable {
         }
     }
 
-    /** Reads the body, refusing (413) more than {@code max-body-bytes} whatever Content-Length says. */
-    private byte[] readBody(Request req) {
-        long declared = req.raw().getContentLengthLong();
+    /**
+     * Reads the body, refusing (413) more than {@code max-body-bytes} whatever Content-Length and
+     * Transfer-Encoding say. It reads Jetty's own stream: Spark's request wrapper would first buffer the whole
+     * body unless Transfer-Encoding is exactly {@code chunked}. A refused connection is closed, not drained.
+     */
+    private byte[] readBody(Request req, Response res) {
+        HttpServletRequest raw = req.raw();
+        ServletRequest jetty = raw instanceof ServletRequestWrapper w ? w.getRequest() : raw;
+        long declared = raw.getContentLengthLong();
         if (declared > settings.maxBodyBytes()) {
+            res.header("Connection", "close");
             throw new ApiException(413, "request body too large: " + declared + " bytes (at most "
                     + settings.maxBodyBytes() + ")");
         }
-        try (InputStream in = req.raw().getInputStream()) {
-            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, settings.maxBodyBytes() + 1));
+        try {
+            byte[] body = readAtMost(jetty.getInputStream(), settings.maxBodyBytes() + 1, res);
             if (body.length > settings.maxBodyBytes()) {
+                res.header("Connection", "close");
                 throw new ApiException(413, "request body too large (at most " + settings.maxBodyBytes()
                         + " bytes)");
             }
             return body;
         } catch (IOException e) {
-            throw new ApiException(400, "cannot read request body");
+            throw new ApiException(400, "cannot read request body: " + e.getMessage());
         }
+    }
+
+    /**
+     * Reads up to {@code limit} bytes, cutting off (408) a body that arrives slower than
+     * {@code serve.min-request-data-rate} once its first second has passed. A client that sends nothing at all is
+     * cut off by Jetty's idle timeout.
+     */
+    private byte[] readAtMost(InputStream in, long limit, Response res) throws IOException {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[16 << 10];
+        long start = System.nanoTime();
+        for (int n; body.size() < limit && (n = in.read(buf, 0, (int) Math.min(buf.length, limit - body.size()))) > 0; ) {
+            body.write(buf, 0, n);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (settings.minRequestDataRate() > 0 && seconds > 1
+                    && body.size() < settings.minRequestDataRate() * (seconds - 1)) {
+                res.header("Connection", "close");
+                throw new ApiException(408, "request body arrives too slowly: " + body.size() + " bytes in "
+                        + String.format(java.util.Locale.ROOT, "%.1f", seconds) + " s (at least "
+                        + settings.minRequestDataRate() + " bytes/s)");
+            }
+        }
+        return body.toByteArray();
     }
 
     private static JsonNode parse(byte[] body) {

@@ -68,4 +68,30 @@ class MicroBatcherTest {
             running.get(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void aRequestCancelledWhileQueuedIsNeverComputed() throws Exception {
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        List<String> computed = Collections.synchronizedList(new ArrayList<>());
+        try (MicroBatcher b = new MicroBatcher(texts -> {
+            computed.addAll(texts);
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ServerFixture.fakeModel(texts);
+        }, 1, 0, 10)) {
+            CompletableFuture<float[][]> running = b.submit(List.of("first"));
+            Thread.sleep(200);
+            CompletableFuture<float[][]> givenUp = b.submit(List.of("timed out"));
+            givenUp.cancel(false);
+            CompletableFuture<float[][]> after = b.submit(List.of("third"));
+            hold.countDown();
+            running.get(10, TimeUnit.SECONDS);
+            after.get(10, TimeUnit.SECONDS);
+            assertEquals(List.of("first", "third"), computed, "the cancelled request was dropped");
+            b.submit(List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j")).get(10, TimeUnit.SECONDS);
+        }
+    }
 }
