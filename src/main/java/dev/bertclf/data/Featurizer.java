@@ -1,14 +1,10 @@
 package dev.bertclf.data;
 
 import org.deeplearning4j.iterator.BertIterator;
-import org.deeplearning4j.text.tokenization.tokenizerfactory.BertWordPieceTokenizerFactory;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +12,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Raw text → BERT features with DL4J's WordPiece tokenizer and {@link BertIterator}:
+ * Raw text → BERT features with BERT's WordPiece tokenization ({@link BertWordPieceTokenizer}) and DL4J's
+ * {@link BertIterator}:
  * {@code [CLS] word-pieces [SEP]}, truncated by a {@link Truncation} strategy, padded per batch or to a fixed length.
  */
 public final class Featurizer {
@@ -47,14 +44,9 @@ public final class Featurizer {
 
     public Featurizer(Path vocabFile, boolean lowerCase, Settings settings) {
         this.settings = settings;
-        BertWordPieceTokenizerFactory wordPieces;
-        try {
-            wordPieces = new BertWordPieceTokenizerFactory(vocabFile.toFile(), lowerCase, lowerCase,
-                    StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Cannot read vocabulary " + vocabFile.toAbsolutePath(), e);
-        }
-        this.vocab = wordPieces.getVocab();
+        BertWordPieceTokenizer wordPieces = new BertWordPieceTokenizer(BertWordPieceTokenizer.readVocab(vocabFile),
+                lowerCase);
+        this.vocab = wordPieces.vocab();
         this.tokenizer = new TruncatingTokenizerFactory(wordPieces, settings.truncation(), settings.maxLength(),
                 settings.headFraction());
     }

@@ -58,39 +58,4 @@ public final class TruncatingTokenizerFactory implements TokenizerFactory {
     public TokenPreProcess getTokenPreProcessor() {
         return wordPieces.getTokenPreProcessor();
     }
-
-    /** A tokenizer over an already computed token list. */
-    private static final class ListTokenizer implements Tokenizer {
-        private final List<String> tokens;
-        private int next;
-
-        ListTokenizer(List<String> tokens) {
-            this.tokens = tokens;
-        }
-
-        @Override
-        public boolean hasMoreTokens() {
-            return next < tokens.size();
-        }
-
-        @Override
-        public int countTokens() {
-            return tokens.size();
-        }
-
-        @Override
-        public String nextToken() {
-            return tokens.get(next++);
-        }
-
-        @Override
-        public List<String> getTokens() {
-            return tokens;
-        }
-
-        @Override
-        public void setTokenPreProcessor(TokenPreProcess tokenPreProcessor) {
-            throw new UnsupportedOperationException("tokens are already processed");
-        }
-    }
 }

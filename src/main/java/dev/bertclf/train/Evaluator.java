@@ -81,11 +81,25 @@ public final class Evaluator {
                 System.gc();
             }
         }
-        double macroF1 = 0;
-        for (int i = 0; i < labels.size(); i++) {
-            macroF1 += eval.f1(i);
+        return new Report(name, rows.size(), eval.accuracy(), macroF1(eval, labels.size()), lossSum / rows.size(),
+                eval, (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * Macro F1 as scikit-learn computes it: the mean F1 over the classes that occur in the truth or in the
+     * predictions; a class absent from both is left out rather than counted as 0. NaN when nothing was scored.
+     */
+    public static double macroF1(Evaluation eval, int classes) {
+        double sum = 0;
+        int counted = 0;
+        for (int c = 0; c < classes; c++) {
+            int actual = eval.getConfusionMatrix().getActualTotal(c);
+            int predicted = eval.getConfusionMatrix().getPredictedTotal(c);
+            if (actual + predicted > 0) {
+                sum += 2.0 * eval.getConfusionMatrix().getCount(c, c) / (actual + predicted);
+                counted++;
+            }
         }
-        return new Report(name, rows.size(), eval.accuracy(), macroF1 / labels.size(), lossSum / rows.size(), eval,
-                (System.nanoTime() - start) / 1e9);
+        return counted == 0 ? Double.NaN : sum / counted;
     }
 }

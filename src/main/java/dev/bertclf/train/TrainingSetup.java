@@ -21,7 +21,7 @@ public final class TrainingSetup {
     }
 
     /**
-     * Adam, or AdamW (Adam + decoupled weight decay); inputs {@code input_ids, segment_ids[, dropout_mask]} with
+     * Adam, or AdamW (Adam + decoupled weight decay of weight matrices, as in BERT); inputs {@code input_ids, segment_ids[, dropout_mask]} with
      * mask {@code input_mask}, labels {@code label}; the loss is kept so listeners see it (trap G).
      */
     public static TrainingConfig config(Settings.TrainSettings t, int totalSteps, boolean dropout) {
@@ -37,7 +37,7 @@ public final class TrainingSetup {
                 .minimize(GraphNames.LOSS)
                 .trainEvaluation(GraphNames.LOSS_KEEPER, 0, new LossKeeper());
         if (t.optimizer().equals("adamw") && t.weightDecay() > 0) {
-            b.weightDecay(t.weightDecay(), true);
+            b.regularization(new MatrixWeightDecay(t.weightDecay()));
         }
         return b.build();
     }

@@ -43,5 +43,6 @@ class TrainingSetupTest {
         }
         assertEquals(tc.getDataSetFeatureMapping(), back.getDataSetFeatureMapping());
         assertEquals(1, back.getRegularization().size(), "AdamW's weight decay");
+        assertTrue(back.getRegularization().get(0) instanceof MatrixWeightDecay, "BERT's weight decay survives");
     }
 }

@@ -1,0 +1,92 @@
+package dev.bertclf.data;
+
+import dev.bertclf.RealBert;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The product's featurizer gives BERT-base's vocabulary the same word-piece ids as the reference tokenizer
+ * (Hugging Face {@code tokenizers}) on real reviews and on hard strings.
+ */
+@Tag("slow")
+class TokenizerParityTest {
+    /** Longest piece list the featurizer keeps at 512 tokens ([CLS] and [SEP] take two). */
+    static final int PIECES = 510;
+    static final List<String> HARD = List.of(
+            "Café crème brûlée, naïve façade; Ångström résumé — déjà vu",
+            "我喜欢这部电影。演员很好！日本語のテキストとカタカナ、한국어 영화",
+            "Loved it 😍🔥👍🏽!! 10/10 ★★★★★ would watch again 🎬",
+            "“Great” ‘film’ — isn't it… «magnifique» „gut“ ¿Qué? ¡Sí!",
+            "a".repeat(150) + " " + "supercalifragilistic".repeat(8) + " ok",
+            "bad\u0000 \u0007movie\u200b\ufeff with\ttabs\nand\r\nbreaks\u00a0nbsp\u2028sep",
+            "ΟΔΥΣΣΕΥΣ İstanbul straße ﬁlm ＦＵＬＬＷＩＤＴＨ ½ ™ © ° § ¶",
+            "مرحبا بالعالم فيلم رائع",
+            "well-made, U.S.A.-based (1999) [director's cut] {sic} <br /> #1 @home 50% $5 & more_stuff",
+            "e\u0301 n\u0303 combining marks and \ud83d\ude00 surrogate pairs and \ufffd replacement");
+    @TempDir
+    static Path tmp;
+    static ReferenceTokenizer reference;
+    static Featurizer featurizer;
+    static Map<String, Integer> vocab;
+
+    @BeforeAll
+    static void load() throws Exception {
+        Path vocabFile = RealBert.load().vocab();
+        reference = new ReferenceTokenizer(vocabFile, RealBert.descriptor().lowerCase(), tmp);
+        featurizer = new Featurizer(vocabFile, RealBert.descriptor().lowerCase(),
+                new Featurizer.Settings(PIECES + 2, Truncation.HEAD, 0.5, false, false));
+        vocab = BertWordPieceTokenizer.readVocab(vocabFile);
+    }
+
+    @AfterAll
+    static void close() {
+        reference.close();
+    }
+
+    static List<Long> ours(String text) {
+        List<String> t = featurizer.tokens(text);
+        return ReferenceTokenizer.ids(t.subList(1, t.size() - 1), vocab);
+    }
+
+    static List<Long> theirs(String text) {
+        List<Long> ids = reference.ids(text);
+        return ids.subList(0, Math.min(PIECES, ids.size()));
+    }
+
+    @Test
+    void hardStringsGetTheReferenceIds() {
+        for (String text : HARD) {
+            assertEquals(theirs(text), ours(text), () -> "text: " + text + "\nreference: "
+                    + reference.tokens(text) + "\nours: " + featurizer.tokens(text));
+        }
+    }
+
+    @Test
+    void dl4jsWordPieceTokenizerWhichTheProductReplacedDiffersOnHardStrings() throws Exception {
+        var dl4j = new org.deeplearning4j.text.tokenization.tokenizerfactory.BertWordPieceTokenizerFactory(
+                RealBert.load().vocab().toFile(), true, true, java.nio.charset.StandardCharsets.UTF_8);
+        long differ = HARD.stream().filter(t -> !theirs(t).equals(ReferenceTokenizer.ids(dl4j.create(t).getTokens(),
+                vocab))).count();
+        assertEquals(true, differ >= 3, "this test can fail: DL4J's tokenizer differs on " + differ + " hard strings");
+    }
+
+    @Test
+    void realReviewsGetTheReferenceIds() throws Exception {
+        List<LabeledText> reviews = new ArrayList<>(RealBert.reviews(RealBert.IMDB_TRAIN, 1000));
+        reviews.addAll(RealBert.reviews(RealBert.IMDB_TEST, 1000));
+        assertEquals(100, reviews.size());
+        for (LabeledText r : reviews) {
+            assertEquals(theirs(r.text()), ours(r.text()), () -> "review at line " + r.line());
+        }
+    }
+}
