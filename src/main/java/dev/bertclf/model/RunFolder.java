@@ -5,7 +5,16 @@ import dev.bertclf.io.AtomicFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -32,35 +41,96 @@ public record RunFolder(Path dir) {
     public static final String EPOCHS = "epochs.csv";
     public static final String CHART = "training-curves.png";
     public static final String CHECKPOINT = "checkpoint";
+    public static final String LOCK = ".lock";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Creates a new, empty run folder named after the time and the experiment. */
+    /**
+     * Creates a new, empty run folder named after the time and the experiment. The folder is claimed with an
+     * atomic create, so runs started at the same moment, even in other processes, never share one.
+     */
     public static RunFolder create(Path runsDir, String experiment) {
         String base = LocalDateTime.now().format(STAMP) + "-" + experiment.replaceAll("[^A-Za-z0-9._-]", "_");
         try {
             Files.createDirectories(runsDir);
-            Path dir = runsDir.resolve(base);
-            for (int i = 2; Files.exists(dir); i++) {
-                dir = runsDir.resolve(base + "-" + i);
+            for (int i = 1; ; i++) {
+                Path dir = runsDir.resolve(i == 1 ? base : base + "-" + i);
+                try {
+                    Files.createDirectory(dir);
+                } catch (FileAlreadyExistsException taken) {
+                    continue;
+                }
+                Files.createDirectories(dir.resolve("model"));
+                return new RunFolder(dir);
             }
-            Files.createDirectories(dir.resolve("model"));
-            return new RunFolder(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create run folder under " + runsDir.toAbsolutePath(), e);
         }
     }
 
-    /** The newest complete run under {@code runsDir}. */
+    /** The newest complete run under {@code runsDir}, by the creation time recorded in its metrics. */
     public static Optional<RunFolder> newest(Path runsDir) {
         if (!Files.isDirectory(runsDir)) {
             return Optional.empty();
         }
         try (Stream<Path> s = Files.list(runsDir)) {
             return s.filter(Files::isDirectory).map(RunFolder::new).filter(RunFolder::isComplete)
-                    .max(Comparator.comparing(r -> r.dir().getFileName().toString()));
+                    .max(Comparator.comparing(RunFolder::created));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** When the run completed: {@code created} in metrics.json, else the file's modification time. */
+    public Instant created() {
+        try {
+            JsonNode created = JSON.readTree(file(METRICS).toFile()).get("created");
+            if (created != null && created.isTextual()) {
+                return OffsetDateTime.parse(created.asText()).toInstant();
+            }
+        } catch (IOException | DateTimeParseException e) {
+            // fall back to the file time below
+        }
+        try {
+            return Files.getLastModifiedTime(file(METRICS)).toInstant();
+        } catch (IOException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    /**
+     * Claims this run folder for one process (an OS file lock on {@code .lock}, released when the process dies),
+     * so a run and a resume of it, or two resumes, never train into the same folder.
+     */
+    public Lock lock() {
+        try {
+            FileChannel channel = FileChannel.open(file(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock held;
+            try {
+                held = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                held = null;
+            }
+            if (held == null) {
+                channel.close();
+                throw new ModelException("Run folder " + dir.toAbsolutePath() + " is in use by another training "
+                        + "process; wait for it to end, or stop it before resuming");
+            }
+            return new Lock(channel);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot lock run folder " + dir.toAbsolutePath(), e);
+        }
+    }
+
+    /** A held run-folder lock. */
+    public record Lock(FileChannel channel) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 

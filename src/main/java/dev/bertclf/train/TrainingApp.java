@@ -84,6 +84,14 @@ public final class TrainingApp {
             run.writeString(RunFolder.BASE_MODEL, descriptor.text());
         }
         log.info("Run folder: {}", run.dir().toAbsolutePath());
+        try (RunFolder.Lock ignored = run.lock()) {
+            return fitEvaluateSave(s, data, descriptor, featurizer, sd, run, state, totalSteps, dropout, start);
+        }
+    }
+
+    private static Result fitEvaluateSave(Settings s, TrainingData data, ModelDescriptor descriptor,
+                                          Featurizer featurizer, SameDiff sd, RunFolder run, TrainingState state,
+                                          int totalSteps, boolean dropout, long start) {
 
         // 3. training config (a resumed graph keeps its optimizer state; the schedule continues at its step)
         TrainingConfig tc = TrainingSetup.config(s.train(), totalSteps, dropout);

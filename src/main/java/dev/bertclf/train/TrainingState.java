@@ -52,11 +52,13 @@ public record TrainingState(int epoch, int batchesDone, int globalStep, double b
             Files.createDirectories(fresh);
             sd.save(fresh.resolve(MODEL).toFile(), true);
             JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve(STATE).toFile(), this);
+            AtomicFiles.syncTree(fresh);
             AtomicFiles.deleteRecursively(old);
             if (Files.exists(dir)) {
                 Files.move(dir, old);
             }
             Files.move(fresh, dir);
+            AtomicFiles.sync(run.dir());
             AtomicFiles.deleteRecursively(old);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("Cannot write checkpoint in " + run.dir(), e);
