@@ -108,7 +108,11 @@ public final class ConfigLoader {
                 v.oneOf("data.bad-rows", Set.of("fail", "skip"),
                         s -> Settings.BadRowPolicy.valueOf(s.toUpperCase(Locale.ROOT))),
                 v.longIn("data.seed"), v.bool("data.download.enabled"), v.string("data.download.url"),
-                v.path("data.download.dir"));
+                v.longIn("data.download.bytes"), v.string("data.download.sha256"), v.path("data.download.dir"));
+        if (data.downloadSha256() != null && !data.downloadSha256().matches("|[0-9a-f]{64}")) {
+            problems.add(ROOT + ".data.download.sha256 must be 64 lower-case hex digits or empty: "
+                    + data.downloadSha256());
+        }
         if (data.validation() > 1 && data.validation() != Math.rint(data.validation())) {
             problems.add(ROOT + ".data.validation must be a fraction below 1 or a whole count: " + data.validation());
         }

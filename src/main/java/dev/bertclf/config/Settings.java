@@ -25,10 +25,15 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
 
     public enum BadRowPolicy { FAIL, SKIP }
 
-    /** @param validation a count (>= 1) or a fraction (< 1) of the training rows */
+    /**
+     * @param validation     a count (>= 1) or a fraction (< 1) of the training rows
+     * @param downloadBytes  expected archive size (0 = unchecked)
+     * @param downloadSha256 expected archive SHA-256, lower-case hex ("" = unchecked)
+     */
     public record DataSettings(Path train, Path test, String textColumn, String labelColumn, int trainLimit,
                                int testLimit, double validation, BadRowPolicy badRows, long seed,
-                               boolean downloadEnabled, String downloadUrl, Path downloadDir) {
+                               boolean downloadEnabled, String downloadUrl, long downloadBytes,
+                               String downloadSha256, Path downloadDir) {
     }
 
     public record FeatureSettings(int maxLength, String truncation, double headFraction, boolean fixedLength,

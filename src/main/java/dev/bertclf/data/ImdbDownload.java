@@ -15,7 +15,15 @@ import org.slf4j.LoggerFactory;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.net.URI;
 import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +37,8 @@ import java.util.regex.Pattern;
 /**
  * Downloads the Large Movie Review Dataset (aclImdb_v1.tar.gz) and converts it into {@code train.csv} and
  * {@code test.csv} with columns {@code review,sentiment} (values {@code positive}/{@code negative}), rows shuffled
- * with a seed. Every file is written atomically, so an interrupted download is simply repeated.
+ * with a seed. The archive is verified by size and SHA-256; every file is written atomically, so an interrupted
+ * download is simply repeated.
  */
 public final class ImdbDownload {
     private static final Logger log = LoggerFactory.getLogger(ImdbDownload.class);
@@ -43,24 +52,47 @@ public final class ImdbDownload {
     public record CsvFiles(Path train, Path test) {
     }
 
-    /** Downloads (unless the archive is already there) and converts into {@code dir}. */
-    public static CsvFiles fetch(String url, Path dir, long seed) {
+    /**
+     * Where the archive comes from and what it must be.
+     *
+     * @param bytes  expected size (0 = unchecked)
+     * @param sha256 expected SHA-256 in lower-case hex ("" = unchecked)
+     */
+    public record Source(String url, long bytes, String sha256) {
+    }
+
+    /**
+     * Downloads (unless a verified archive is already there) and converts into {@code dir}. An archive that fails
+     * verification, such as one truncated by an earlier interrupted run, is deleted and downloaded again.
+     */
+    public static CsvFiles fetch(Source source, Path dir, long seed) {
         Path archive = dir.resolve(ARCHIVE);
+        if (Files.isRegularFile(archive)) {
+            String problem = verify(archive, source);
+            if (problem != null) {
+                log.warn("{} {}: deleting it and downloading again", archive, problem);
+                AtomicFiles.deleteRecursively(archive);
+            }
+        }
         if (!Files.isRegularFile(archive)) {
-            download(url, archive);
+            download(source, archive, dir);
         }
         return convert(archive, dir, seed);
     }
 
-    /** Downloads {@code url} to {@code target} with a progress bar. */
-    public static void download(String url, Path target) {
+    /** Downloads {@code source} to {@code target} with a progress bar, verified before it is moved into place. */
+    public static void download(Source source, Path target, Path dataDir) {
+        String url = source.url();
         log.info("Downloading {} to {}", url, target);
         Path tmp = AtomicFiles.temp(target);
         try {
-            Files.createDirectories(target.toAbsolutePath().getParent());
             URLConnection c = URI.create(url).toURL().openConnection();
             c.setConnectTimeout(30_000);
             c.setReadTimeout(60_000);
+            if (c instanceof HttpURLConnection http && http.getResponseCode() >= 400) {
+                throw new DataException(failure(url, "the server answered HTTP " + http.getResponseCode() + " "
+                        + http.getResponseMessage(), dataDir));
+            }
             long total = c.getContentLengthLong();
             try (InputStream in = new BufferedInputStream(c.getInputStream());
                  var out = Files.newOutputStream(tmp);
@@ -73,14 +105,52 @@ public final class ImdbDownload {
                     bar.stepBy(n);
                 }
             }
-            AtomicFiles.commit(tmp, target);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the temp file is named as such and replaced on the next try
+            String problem = verify(tmp, source);
+            if (problem != null) {
+                throw new DataException(failure(url, "the downloaded file " + problem, dataDir));
             }
-            throw new DataException("Download of " + url + " failed: " + e.getMessage(), e);
+            AtomicFiles.commit(tmp, target);
+        } catch (UnknownHostException e) {
+            throw new DataException(failure(url, "unknown host " + e.getMessage() + " (no network or no DNS?)",
+                    dataDir), e);
+        } catch (SocketTimeoutException e) {
+            throw new DataException(failure(url, "timed out (" + e.getMessage() + ")", dataDir), e);
+        } catch (IOException e) {
+            throw new DataException(failure(url, e.getClass().getSimpleName() + ": " + e.getMessage(), dataDir), e);
+        } finally {
+            AtomicFiles.deleteRecursively(tmp);
+        }
+    }
+
+    /** What went wrong and what the user can do instead. */
+    private static String failure(String url, String what, Path dataDir) {
+        return "Download of " + url + " failed: " + what + ". Instead, put train.csv and test.csv (columns review,"
+                + "sentiment) under " + dataDir.toAbsolutePath() + ", or set bertclf.data.train and "
+                + "bertclf.data.test to your CSV files";
+    }
+
+    /** Null if the file has the expected size and SHA-256, else what is wrong with it. */
+    static String verify(Path file, Source source) {
+        try {
+            long size = Files.size(file);
+            if (source.bytes() > 0 && size != source.bytes()) {
+                return "has " + size + " bytes, not " + source.bytes() + " (truncated or not the expected file)";
+            }
+            if (source.sha256() != null && !source.sha256().isEmpty()) {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+                    in.transferTo(OutputStream.nullOutputStream());
+                }
+                String actual = HexFormat.of().formatHex(sha.digest());
+                if (!actual.equals(source.sha256())) {
+                    return "has SHA-256 " + actual + ", not " + source.sha256() + " (corrupt or not the expected file)";
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return "cannot be read: " + e.getMessage();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -47,7 +47,8 @@ public record TrainingData(List<String> labels, List<LabeledText> train, List<La
         }
         Path dir = d.downloadDir();
         log.info("{} or {} is missing: downloading the IMDB dataset into {}", d.train(), d.test(), dir);
-        ImdbDownload.CsvFiles files = ImdbDownload.fetch(d.downloadUrl(), dir, d.seed());
+        ImdbDownload.CsvFiles files = ImdbDownload.fetch(new ImdbDownload.Source(d.downloadUrl(), d.downloadBytes(),
+                d.downloadSha256()), dir, d.seed());
         if (!Files.isRegularFile(d.train()) || !Files.isRegularFile(d.test())) {
             throw new DataException("The download wrote " + files.train() + " and " + files.test()
                     + ", but bertclf.data.train/test point at " + d.train() + " and " + d.test());

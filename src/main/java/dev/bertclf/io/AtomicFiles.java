@@ -48,7 +48,12 @@ public final class AtomicFiles {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20) {
+                    @Override
+                    public void close() throws IOException {
+                        flush(); // a writer that closes its stream must not close the channel before the fsync
+                    }
+                };
                 writer.write(out);
                 out.flush();
                 ch.force(true);
