@@ -120,7 +120,12 @@ public final class ConfigLoader {
             v.requireFile("data.train", data.train());
             v.requireFile("data.test", data.test());
         }
+        if (sameFile(data.train(), data.test())) {
+            problems.add(ROOT + ".data.train and " + ROOT + ".data.test are the same file ("
+                    + data.test().toAbsolutePath() + "): the test set must be held out from training");
+        }
         var features = features(v);
+        checkMaxPositions(model, features, problems);
         String resume = v.string("train.resume");
         var train = new Settings.TrainSettings(v.intIn("train.epochs", 1, 1000), v.intIn("train.batch-size", 1, 4096),
                 v.oneOf("train.optimizer", OPTIMIZERS, Function.identity()),
@@ -156,6 +161,76 @@ public final class ConfigLoader {
                     + ROOT + ".serve.predict-timeout-ms (" + serve.predictTimeoutMs() + ")");
         }
         return new Settings(v.string("experiment"), model, data, features, train, serve, c);
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        if (a == null || b == null) {
+            return false;
+        }
+        try {
+            return Files.exists(a) && Files.exists(b) ? Files.isSameFile(a, b)
+                    : a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** {@code features.max-length} may not exceed the model's {@code max-positions} (its position embeddings). */
+    private static void checkMaxPositions(Settings.ModelSettings model, Settings.FeatureSettings features,
+                                          List<String> problems) {
+        if (model.base() == null || model.zooDir() == null || features == null
+                || !Files.isRegularFile(model.descriptorFile())) {
+            return;
+        }
+        try {
+            Config d = ConfigFactory.parseFile(model.descriptorFile().toFile());
+            if (d.hasPath("max-positions") && features.maxLength() > d.getInt("max-positions")) {
+                problems.add(ROOT + ".features.max-length = " + features.maxLength() + " exceeds max-positions = "
+                        + d.getInt("max-positions") + " of the model " + model.descriptorFile());
+            }
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ROOT + ".model.base: cannot read " + model.descriptorFile() + ": " + e.getMessage());
+        }
+    }
+
+    /** Settings a resumed run may change: where things are and how it reports, never what it computes. */
+    static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
+            "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "data.train", "data.test",
+            "data.download", "serve");
+
+    /**
+     * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that
+     * would change the model, the features, the data selection or the optimizer are refused, naming the keys: a
+     * resumed run must compute what the interrupted one would have.
+     */
+    public static Settings loadForResume(Path savedConfig, Properties properties) {
+        Config saved;
+        try {
+            Config c = ConfigFactory.parseFile(savedConfig.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            saved = c.hasPath(ROOT) ? c.getConfig(ROOT) : c;
+        } catch (com.typesafe.config.ConfigException e) {
+            throw new ConfigException(List.of("cannot read the run's config " + savedConfig + ": " + e.getMessage()));
+        }
+        Config overrides = ConfigFactory.parseProperties(onlyOurs(properties));
+        overrides = overrides.hasPath(ROOT) ? overrides.getConfig(ROOT) : ConfigFactory.empty();
+        List<String> refused = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> e : overrides.entrySet()) {
+            String key = e.getKey();
+            boolean safe = SAFE_ON_RESUME.stream().anyMatch(p -> key.equals(p) || key.startsWith(p + "."));
+            boolean same = saved.hasPath(key) && saved.getValue(key).unwrapped().toString()
+                    .equals(e.getValue().unwrapped().toString());
+            if (!safe && !same) {
+                refused.add(ROOT + "." + key + " = " + e.getValue().unwrapped()
+                        + (saved.hasPath(key) ? " (the run has " + saved.getValue(key).unwrapped() + ")" : ""));
+            }
+        }
+        if (!refused.isEmpty()) {
+            List<String> problems = new ArrayList<>();
+            problems.add("a resumed run keeps the model, features, data and optimizer it started with; these "
+                    + "overrides would change them: " + String.join(", ", refused));
+            throw new ConfigException(problems);
+        }
+        return load(savedConfig, properties);
     }
 
     /** The feature settings of a resolved {@code bertclf} tree (as saved in a run folder). */

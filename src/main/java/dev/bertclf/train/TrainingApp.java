@@ -44,7 +44,7 @@ public final class TrainingApp {
         java.util.Properties p = new java.util.Properties();
         p.putAll(System.getProperties());
         p.setProperty(ConfigLoader.ROOT + ".train.resume", resume.toString());
-        return ConfigLoader.load(resume.resolve(RunFolder.CONFIG), p);
+        return ConfigLoader.loadForResume(resume.resolve(RunFolder.CONFIG), p);
     }
 
     public static Result run(Settings given) {

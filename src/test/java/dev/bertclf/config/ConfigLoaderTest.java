@@ -104,4 +104,50 @@ class ConfigLoaderTest {
             assertTrue(s.experiment().length() > 0, f);
         }
     }
+
+    @Test
+    void aMaxLengthBeyondTheModelsPositionsIsRefusedAtValidation() throws Exception {
+        String descriptor = Files.readString(Path.of("model-zoo/bert-base-uncased.conf"))
+                .replace("max-positions = 512", "max-positions = 64");
+        Files.writeString(tmp.resolve("small-bert.conf"), descriptor);
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.model.zoo-dir", tmp.toString(), "bertclf.model.base", "small-bert",
+                "bertclf.features.max-length", "128")));
+        assertTrue(e.getMessage().contains("features.max-length = 128 exceeds max-positions = 64"), e.getMessage());
+        assertEquals(64, ConfigLoader.load(null, props("bertclf.model.zoo-dir", tmp.toString(),
+                "bertclf.model.base", "small-bert", "bertclf.features.max-length", "64")).features().maxLength());
+    }
+
+    @Test
+    void theSameFileForTrainingAndTestIsRefused() throws Exception {
+        Path csv = Files.writeString(tmp.resolve("all.csv"), "review,sentiment\nfine,positive\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.data.train", csv.toString(), "bertclf.data.test", tmp.resolve(".").resolve("all.csv")
+                        .toString(), "bertclf.data.download.enabled", "false")));
+        assertTrue(e.getMessage().contains("data.train and bertclf.data.test are the same file"), e.getMessage());
+    }
+
+    @Test
+    void aResumeRefusesOverridesThatChangeWhatTheRunComputesAndAcceptsSafeOnes() throws Exception {
+        Path saved = Files.writeString(tmp.resolve("config.conf"), ConfigLoader.load(null,
+                props("bertclf.train.learning-rate", "3e-5")).render());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.loadForResume(saved, props(
+                "bertclf.train.learning-rate", "1e-4", "bertclf.model.frozen-layers", "2",
+                "bertclf.train.log-every", "5")));
+        assertTrue(e.getMessage().contains("bertclf.train.learning-rate = 1e-4 (the run has 3.0E-5)")
+                || e.getMessage().contains("bertclf.train.learning-rate = 1e-4"), e.getMessage());
+        assertTrue(e.getMessage().contains("bertclf.model.frozen-layers = 2"), e.getMessage());
+        assertTrue(!e.getMessage().contains("log-every"), "a safe key is not named: " + e.getMessage());
+        Settings ok = ConfigLoader.loadForResume(saved, props("bertclf.train.log-every", "5",
+                "bertclf.train.resume", tmp.toString(), "bertclf.model.encoder-layers", "12"));
+        assertEquals(5, ok.train().logEvery());
+        assertEquals(3e-5, ok.train().learningRate());
+    }
+
+    @Test
+    void shutdownGraceMustCoverThePredictionTimeout() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.serve.predict-timeout-ms", "60000", "bertclf.serve.shutdown-grace-ms", "30000")));
+        assertTrue(e.getMessage().contains("shutdown-grace-ms (30000) must cover"), e.getMessage());
+    }
 }
