@@ -51,7 +51,8 @@ public record TrainingState(int epoch, int batchesDone, int globalStep, double b
         try {
             Files.createDirectories(fresh);
             sd.save(fresh.resolve(MODEL).toFile(), true);
-            JSON.writerWithDefaultPrettyPrinter().writeValue(fresh.resolve(STATE).toFile(), this);
+            // state.json last, whole or absent: it marks the checkpoint complete
+            AtomicFiles.write(fresh.resolve(STATE), out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, this));
             AtomicFiles.syncTree(fresh);
             AtomicFiles.deleteRecursively(old);
             if (Files.exists(dir)) {
@@ -65,9 +66,14 @@ public record TrainingState(int epoch, int batchesDone, int globalStep, double b
         }
     }
 
-    /** The checkpoint folder of a run: {@code checkpoint/}, or {@code checkpoint.old/} if a swap was cut short. */
+    /**
+     * The checkpoint folder of a run: {@code checkpoint/}; or, when a kill cut a swap short,
+     * {@code checkpoint.old/} (the previous one, moved aside) or a complete {@code checkpoint.new/}. A folder
+     * counts only with its {@code state.json}, which is written last, atomically.
+     */
     public static Path checkpointOf(RunFolder run) {
-        for (String name : List.of(RunFolder.CHECKPOINT, RunFolder.CHECKPOINT + ".old")) {
+        for (String name : List.of(RunFolder.CHECKPOINT, RunFolder.CHECKPOINT + ".old",
+                RunFolder.CHECKPOINT + ".new")) {
             Path d = run.file(name);
             if (Files.isRegularFile(d.resolve(STATE)) && Files.isRegularFile(d.resolve(MODEL))) {
                 return d;

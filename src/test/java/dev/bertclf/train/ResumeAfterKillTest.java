@@ -5,16 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
 import dev.bertclf.app.JvmSetup;
+import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.RunFolder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,8 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A training run killed with SIGKILL after a checkpoint continues with {@code train.resume}: it picks up at the
- * checkpoint's step (losing at most one checkpoint interval) and finishes a complete, loadable run folder.
+ * A training run killed with SIGKILL after a checkpoint, and again while writing the next one, continues with
+ * {@code train.resume} from the last complete checkpoint and computes exactly what an uninterrupted run with the
+ * same seeds computes: the same loss at every step and the same final weights. A resume that dropped the Adam
+ * state, restarted the learning-rate schedule or reshuffled the data would not.
  */
 @Tag("slow")
 class ResumeAfterKillTest {
@@ -71,6 +78,9 @@ class ResumeAfterKillTest {
                 + Files.readString(tmp.resolve("child.log")));
         RunFolder run = new RunFolder(runDir);
         assertFalse(run.isComplete(), "a killed run is not complete");
+        // what a second kill, in the middle of writing the next checkpoint, leaves behind
+        Path cutShort = Files.createDirectories(runDir.resolve(RunFolder.CHECKPOINT + ".new"));
+        Files.write(cutShort.resolve("model.fb"), new byte[1000]);
 
         TrainingApp.Result r = TrainingApp.run(TestSettings.with("train.resume=" + runDir));
 
@@ -83,6 +93,30 @@ class ResumeAfterKillTest {
         assertEquals(12, metrics.get("steps").asInt());
         assertEquals(3, metrics.get("epochs").size());
         assertEquals(2, Classifier.load(run).predict(List.of("fine"))[0].length, "loadable, two classes");
+
+        Properties uninterrupted = new Properties();
+        uninterrupted.setProperty("bertclf.train.runs-dir", tmp.resolve("uninterrupted").toString());
+        TrainingApp.Result u = TrainingApp.run(ConfigLoader.load(conf, uninterrupted));
+        List<TrainingState.Step> expected = u.state().steps();
+        List<TrainingState.Step> resumed = r.state().steps();
+        for (int i = 0; i < expected.size(); i++) {
+            System.out.printf("step %2d loss uninterrupted %.6f resumed %.6f lr %.3g %.3g%n", i + 1,
+                    expected.get(i).loss(), resumed.get(i).loss(), expected.get(i).learningRate(),
+                    resumed.get(i).learningRate());
+            assertEquals(expected.get(i).loss(), resumed.get(i).loss(), 1e-4, "loss at step " + (i + 1));
+            assertEquals(expected.get(i).learningRate(), resumed.get(i).learningRate(), 1e-12, "step " + (i + 1));
+        }
+        SameDiff a = SameDiff.load(u.run().file(RunFolder.MODEL).toFile(), false);
+        SameDiff b = SameDiff.load(run.file(RunFolder.MODEL).toFile(), false);
+        int compared = 0;
+        for (SDVariable v : a.variables()) {
+            if (v.getVariableType() == VariableType.VARIABLE) {
+                double diff = v.getArr().sub(b.getVariable(v.name()).getArr()).amaxNumber().doubleValue();
+                assertTrue(diff < 1e-4, "final weights of " + v.name() + " differ by " + diff);
+                compared++;
+            }
+        }
+        assertTrue(compared > 30, "compared the trained weights: " + compared);
     }
 
     private static Path onlyRun(Path runs) throws Exception {
