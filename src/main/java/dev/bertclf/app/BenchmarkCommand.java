@@ -1,12 +1,14 @@
 package dev.bertclf.app;
 
 import dev.bertclf.bench.ForwardBenchmark;
+import dev.bertclf.bench.PeerBenchmark;
 import dev.bertclf.bench.ServeBenchmark;
 import dev.bertclf.bench.TrainingBenchmark;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.data.LabeledText;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,8 +34,33 @@ public final class BenchmarkCommand {
         });
     }
 
-    /** Args: [conf] or [conf batch seqLen frozenLayers]; by default 8x128, 16x128 and 16x128 with 6 frozen. */
+    /**
+     * Args: [conf] or [conf batch seqLen frozenLayers]; by default 8x128, 16x128 and 16x128 with 6 frozen.
+     * {@code --peer <torch_bert_peer.py> [repetitions]}: the product against the PyTorch peer, A B A B, at 16x128
+     * full and with 6 frozen layers, and forward at 8x128 and 1x64 against TF and the peer.
+     * {@code --profile [conf batch seqLen frozenLayers]}: where one training step's time goes, as Markdown.
+     */
     public static int training(String[] args) {
+        if (args.length > 0 && args[0].equals("--peer")) {
+            return Cli.run("BenchmarkTraining", () -> {
+                Settings s = Cli.settings(new String[0]);
+                PeerBenchmark.run(Path.of(args[1]), Cli.DEFAULT_EXPERIMENT.toString(),
+                        args.length > 2 ? Integer.parseInt(args[2]) : 2,
+                        List.of(new int[]{16, 128, 0}, new int[]{16, 128, 6}), s.data().test().toString());
+                return Cli.OK;
+            });
+        }
+        if (args.length > 0 && args[0].equals("--profile")) {
+            return Cli.run("BenchmarkTraining", () -> {
+                String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+                Settings s = Cli.settings(rest.length > 0 ? new String[]{rest[0]} : rest);
+                TrainingBenchmark.Shape shape = rest.length == 4 ? new TrainingBenchmark.Shape(
+                        Integer.parseInt(rest[1]), Integer.parseInt(rest[2]), Integer.parseInt(rest[3]))
+                        : new TrainingBenchmark.Shape(16, 128, 0);
+                System.out.println(TrainingBenchmark.profile(s, reviews(s, 12 * 16), shape, 3));
+                return Cli.OK;
+            });
+        }
         return Cli.run("BenchmarkTraining", () -> {
             Settings s = Cli.settings(args.length > 0 ? new String[]{args[0]} : args);
             List<TrainingBenchmark.Shape> shapes = new ArrayList<>();

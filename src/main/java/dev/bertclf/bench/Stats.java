@@ -52,6 +52,20 @@ public final class Stats {
                 + System.getProperty("org.bytedeco.javacpp.platform.extension", "(plain)");
     }
 
+    /** The CPU's model name from /proc/cpuinfo. */
+    public static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).strip();
+                }
+            }
+        } catch (IOException e) {
+            return "unknown";
+        }
+        return "unknown";
+    }
+
     private static double totalMemoryGb() {
         return procKb("/proc/meminfo", "MemTotal:") / 1024.0 / 1024.0;
     }

@@ -4,24 +4,23 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Truncation;
+import dev.bertclf.io.QuietStdout;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.train.DropoutMasks;
+import dev.bertclf.train.StepTimer;
 import dev.bertclf.train.TrainingSetup;
-import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.BaseListener;
-import org.nd4j.autodiff.listeners.Loss;
-import org.nd4j.autodiff.listeners.Operation;
+import org.nd4j.autodiff.listeners.Listener;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Training throughput of the product's own training step (BERT-base + head, AdamW, dropout, per-step GC):
- * examples/s as the median over {@code STEPS} steps after {@code WARMUP}, and peak RSS, per configuration.
+ * examples/s as the median over {@code STEPS} steps after {@code WARMUP}, and peak RSS, per configuration; and an
+ * op-level profile of the same step.
  */
 public final class TrainingBenchmark {
     static final int WARMUP = 2;
@@ -35,42 +34,41 @@ public final class TrainingBenchmark {
     }
 
     public static void run(Settings s, List<LabeledText> reviews, List<Shape> shapes) {
-        System.out.println("Machine: " + Stats.machine());
-        ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
+        System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
         for (Shape shape : shapes) {
-            PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir());
-            SameDiff sd = bert.sd();
-            ClassifierHead.attach(sd, d, 2, s.model().encoderLayers(), shape.frozenLayers(), s.model().dropout(), 1);
-            int n = (WARMUP + STEPS) * shape.batch();
-            sd.setTrainingConfig(TrainingSetup.config(s.train(), WARMUP + STEPS, s.model().dropout() > 0));
-            Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
-                    new Featurizer.Settings(shape.seqLen(), Truncation.HEAD_TAIL, 0.25, true, true));
             List<Double> seconds = new ArrayList<>();
-            sd.fit(f.iterator(reviews.subList(0, n), List.of("negative", "positive"), shape.batch(),
-                    s.model().dropout() > 0 ? new DropoutMasks(s.model().dropout(), d.hiddenSize(), 1, 0) : null),
-                    1, new BaseListener() {
-                        long start;
-
-                        @Override
-                        public boolean isActive(Operation operation) {
-                            return operation == Operation.TRAINING;
-                        }
-
-                        @Override
-                        public void iterationStart(SameDiff sd, At at, MultiDataSet data, long etlMs) {
-                            start = System.nanoTime();
-                        }
-
-                        @Override
-                        public void iterationDone(SameDiff sd, At at, MultiDataSet data, Loss loss) {
-                            seconds.add((System.nanoTime() - start) / 1e9);
-                            System.gc();
-                        }
-                    });
+            train(s, reviews, shape, WARMUP + STEPS, new StepTimer((step, secs) -> seconds.add(secs)));
             double median = Stats.median(seconds.subList(WARMUP, seconds.size()));
             System.out.printf("Train %dx%d, %d frozen layers: %.2f s/step = %.2f examples/s (median of %d steps"
                             + " after %d warm-up); peak RSS so far %.2f GB%n", shape.batch(), shape.seqLen(),
                     shape.frozenLayers(), median, shape.batch() / median, STEPS, WARMUP, Stats.peakRssGb());
         }
+    }
+
+    /** Where the time of {@code steps} training steps (after {@link #WARMUP}) goes, as Markdown. */
+    public static String profile(Settings s, List<LabeledText> reviews, Shape shape, int steps) {
+        StepProfile profile = new StepProfile(WARMUP);
+        train(s, reviews, shape, WARMUP + steps, profile, new StepTimer((step, secs) -> { }));
+        return String.format("Profile of a %dx%d training step, %d frozen layers (%s, CPU %s)%n%n", shape.batch(),
+                shape.seqLen(), shape.frozenLayers(), Stats.machine(), Stats.cpuModel()) + profile.markdown(15);
+    }
+
+    /** Fits {@code steps} batches of the shape with the product's training config, fixed-length features. */
+    private static void train(Settings s, List<LabeledText> reviews, Shape shape, int steps, Listener... listeners) {
+        ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir());
+        SameDiff sd = bert.sd();
+        ClassifierHead.attach(sd, d, 2, s.model().encoderLayers(), shape.frozenLayers(), s.model().dropout(), 1);
+        sd.setTrainingConfig(TrainingSetup.config(s.train(), steps, s.model().dropout() > 0));
+        QuietStdout.run(sd::createGradFunction);
+        Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
+                new Featurizer.Settings(shape.seqLen(), Truncation.HEAD_TAIL, 0.25, true, true));
+        List<LabeledText> rows = new ArrayList<>();
+        while (rows.size() < steps * shape.batch()) {
+            rows.addAll(reviews.subList(0, Math.min(reviews.size(), steps * shape.batch() - rows.size())));
+        }
+        sd.fit(f.iterator(rows, List.of("negative", "positive"), shape.batch(),
+                s.model().dropout() > 0 ? new DropoutMasks(s.model().dropout(), d.hiddenSize(), 1, 0) : null),
+                1, listeners);
     }
 }

@@ -22,10 +22,15 @@ import java.util.Map;
 public final class BertImporter {
     private static final Logger log = LoggerFactory.getLogger(BertImporter.class);
 
-    /** The repairs, in order. Changing this list (or a repair) changes {@link #VERSION} and so the cache key. */
-    public static final List<GraphRepair> REPAIRS = List.of(new SoftmaxLastAxis(), new TransposeToPermute());
-    /** Bump when import, renaming or a repair changes behaviour: cached graphs of another version are rebuilt. */
-    public static final String VERSION = "import-3;" + String.join(",", REPAIRS.stream().map(GraphRepair::name).toList());
+    /**
+     * The rewrites, in order: first the repairs (M2.1 imports these ops with wrong semantics), then the speed
+     * rewrites (same values, cheaper ops). Changing this list changes {@link #VERSION} and so the cache key.
+     */
+    public static final List<GraphRepair> REPAIRS = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
+            new ScalarConstantOps());
+    /** Bump when import, renaming or a rewrite changes behaviour: cached graphs of another version are rebuilt. */
+    public static final String VERSION = "import-3;" + String.join(",", REPAIRS.stream()
+            .map(r -> r.name() + "-" + r.version()).toList());
 
     private BertImporter() {
     }

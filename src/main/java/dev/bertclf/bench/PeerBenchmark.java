@@ -1,0 +1,158 @@
+package dev.bertclf.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The product against the PyTorch peer ({@code torch_bert_peer.py}: the same architecture and shapes, word
+ * embeddings frozen) on the same machine, alternating A B A B so that both see the same machine state. Each side
+ * runs in its own process, so each peak RSS is its own: the product as a child JVM with this JVM's options and
+ * class path, the peer with Debian's {@code /usr/bin/python3}.
+ */
+public final class PeerBenchmark {
+    private static final Pattern TRAIN = Pattern.compile(
+            "Train (\\d+)x(\\d+), (\\d+) frozen layers: ([\\d.]+) s/step = ([\\d.]+) examples/s.*peak RSS so far ([\\d.]+) GB");
+    private static final Pattern FORWARD = Pattern.compile(
+            "Forward (\\d+)x(\\d+): SameDiff ([\\d.]+) s, TensorFlow ([\\d.]+) s");
+    private static final Pattern RSS = Pattern.compile("Peak RSS: ([\\d.]+) GB");
+
+    /** One figure of one side in one repetition. */
+    record Figure(String what, String side, double value, double peakRssGb) {
+    }
+
+    private PeerBenchmark() {
+    }
+
+    /**
+     * @param peer   path of torch_bert_peer.py
+     * @param conf   the experiment whose settings the product uses
+     * @param shapes training shapes, each {@code {batch, seqLen, frozenLayers}}
+     */
+    public static void run(Path peer, String conf, int repetitions, List<int[]> shapes, String testCsv)
+            throws Exception {
+        System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
+        List<Figure> figures = new ArrayList<>();
+        for (int rep = 1; rep <= repetitions; rep++) {
+            for (int[] s : shapes) {
+                String what = "train " + s[0] + "x" + s[1] + (s[2] > 0 ? ", " + s[2] + " frozen" : ", full")
+                        + " (examples/s)";
+                String out = product("BenchmarkTraining", testCsv, conf, String.valueOf(s[0]), String.valueOf(s[1]),
+                        String.valueOf(s[2]));
+                Matcher m = TRAIN.matcher(out);
+                if (!m.find()) {
+                    throw new IllegalStateException("no training figure in the product's output:\n" + out);
+                }
+                figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(5)),
+                        Double.parseDouble(m.group(6)))));
+                JsonNode p = peer(peer, "--batch", String.valueOf(s[0]), "--seq", String.valueOf(s[1]), "--frozen",
+                        String.valueOf(s[2]), "--steps", "5");
+                figures.add(print(rep, new Figure(what, "peer", p.get("train_examples_per_s").asDouble(),
+                        p.get("peak_rss_mb").asDouble() / 1024)));
+            }
+            String out = product("BenchmarkForward", testCsv, conf);
+            Matcher m = FORWARD.matcher(out);
+            Matcher rss = RSS.matcher(out);
+            double productRss = rss.find() ? Double.parseDouble(rss.group(1)) : Double.NaN;
+            while (m.find()) {
+                String what = "forward " + m.group(1) + "x" + m.group(2) + " (s/batch)";
+                figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(3)), productRss)));
+                figures.add(print(rep, new Figure(what, "TF runtime", Double.parseDouble(m.group(4)), productRss)));
+                JsonNode p = peer(peer, "--batch", m.group(1), "--seq", m.group(2), "--steps", "5");
+                figures.add(print(rep, new Figure(what, "peer", p.get("infer_s_per_batch_median").asDouble(),
+                        p.get("peak_rss_mb").asDouble() / 1024)));
+            }
+        }
+        summary(figures);
+    }
+
+    private static Figure print(int rep, Figure f) {
+        System.out.printf(Locale.ROOT, "rep %d  %-38s %-10s %8.3f   peak RSS %.2f GB%n", rep, f.what(), f.side(),
+                f.value(), f.peakRssGb());
+        return f;
+    }
+
+    /** Medians per figure and side, and the product's ratio to the peer and to TF. */
+    private static void summary(List<Figure> figures) {
+        Map<String, Map<String, List<Figure>>> by = figures.stream().collect(Collectors.groupingBy(Figure::what,
+                LinkedHashMap::new, Collectors.groupingBy(Figure::side, LinkedHashMap::new, Collectors.toList())));
+        System.out.println();
+        System.out.println("| figure | side | median | peak RSS (GB) | product / side |");
+        System.out.println("| --- | --- | ---: | ---: | ---: |");
+        by.forEach((what, sides) -> {
+            double product = median(sides.get("product"), Figure::value);
+            sides.forEach((side, fs) -> {
+                double v = median(fs, Figure::value);
+                System.out.printf(Locale.ROOT, "| %s | %s | %.3f | %.2f | %s |%n", what, side, v,
+                        median(fs, Figure::peakRssGb), side.equals("product") ? ""
+                                : String.format(Locale.ROOT, "%.2f", product / v));
+            });
+        });
+    }
+
+    private static double median(List<Figure> fs, java.util.function.ToDoubleFunction<Figure> f) {
+        return Stats.median(fs.stream().map(x -> f.applyAsDouble(x)).toList());
+    }
+
+    /** Runs a product launcher in a child JVM with this JVM's options and the project's class path. */
+    static String product(String mainClass, String testCsv, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-X") || a.startsWith("-Dorg.")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Dbertclf.data.test=" + testCsv);
+        cmd.add("-cp");
+        cmd.add(classPath());
+        cmd.add(mainClass);
+        cmd.addAll(Arrays.asList(args));
+        return run(cmd);
+    }
+
+    /** The project's class path: exec:java's class loader, or this JVM's class path. */
+    private static String classPath() {
+        if (Thread.currentThread().getContextClassLoader() instanceof URLClassLoader loader
+                && loader.getURLs().length > 0) {
+            List<String> parts = new ArrayList<>();
+            for (URL u : loader.getURLs()) {
+                parts.add(u.getPath());
+            }
+            return String.join(java.io.File.pathSeparator, parts);
+        }
+        return System.getProperty("java.class.path");
+    }
+
+    static JsonNode peer(Path script, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script.toString()));
+        cmd.addAll(Arrays.asList(args));
+        String out = run(cmd).strip();
+        return new ObjectMapper().readTree(out.substring(out.lastIndexOf('\n') + 1));
+    }
+
+    private static String run(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("failed (exit " + p.exitValue() + "): " + String.join(" ", cmd) + "\n"
+                    + out);
+        }
+        return out;
+    }
+}
