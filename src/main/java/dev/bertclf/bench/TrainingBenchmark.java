@@ -37,7 +37,7 @@ public final class TrainingBenchmark {
         System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
         for (Shape shape : shapes) {
             List<Double> seconds = new ArrayList<>();
-            train(s, reviews, shape, WARMUP + STEPS, new StepTimer((step, secs) -> seconds.add(secs)));
+            train(s, reviews, shape, WARMUP + STEPS, new StepTimer((secs, data, loss) -> seconds.add(secs)));
             double median = Stats.median(seconds.subList(WARMUP, seconds.size()));
             System.out.printf("Train %dx%d, %d frozen layers: %.2f s/step = %.2f examples/s (median of %d steps"
                             + " after %d warm-up); peak RSS so far %.2f GB%n", shape.batch(), shape.seqLen(),
@@ -48,7 +48,7 @@ public final class TrainingBenchmark {
     /** Where the time of {@code steps} training steps (after {@link #WARMUP}) goes, as Markdown. */
     public static String profile(Settings s, List<LabeledText> reviews, Shape shape, int steps) {
         StepProfile profile = new StepProfile(WARMUP);
-        train(s, reviews, shape, WARMUP + steps, profile, new StepTimer((step, secs) -> { }));
+        train(s, reviews, shape, WARMUP + steps, profile, new StepTimer((secs, data, loss) -> { }));
         return String.format("Profile of a %dx%d training step, %d frozen layers (%s, CPU %s)%n%n", shape.batch(),
                 shape.seqLen(), shape.frozenLayers(), Stats.machine(), Stats.cpuModel()) + profile.markdown(15);
     }

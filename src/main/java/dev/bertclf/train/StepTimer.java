@@ -8,20 +8,20 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Times each training step of SameDiff's {@code fit} and hands the time to a callback, then runs
- * {@code System.gc()}: ND4J 1.0.0-M2.1 frees the off-heap memory of a step's arrays only when their Java objects
- * are collected, so without it off-heap memory grows step by step.
+ * Times each training step of SameDiff's {@code fit}, runs {@code System.gc()}, then hands the step to a
+ * callback. The collection is needed because ND4J 1.0.0-M2.1 frees the off-heap memory of a step's arrays only
+ * when their Java objects are collected: without it, off-heap memory grows step by step. Shared by the trainer and
+ * the benchmarks.
  */
 public final class StepTimer extends BaseListener {
-    /** Receives each step: its 1-based number in this fit and the seconds it took. */
+    /** Receives each step: the seconds it took (collection excluded), its batch and its loss. */
     @FunctionalInterface
     public interface StepDone {
-        void done(int step, double seconds);
+        void done(double seconds, MultiDataSet data, Loss loss);
     }
 
     private final StepDone callback;
     private long start;
-    private int steps;
 
     public StepTimer(StepDone callback) {
         this.callback = callback;
@@ -40,7 +40,7 @@ public final class StepTimer extends BaseListener {
     @Override
     public void iterationDone(SameDiff sd, At at, MultiDataSet data, Loss loss) {
         double seconds = (System.nanoTime() - start) / 1e9;
-        callback.done(++steps, seconds);
         System.gc();
+        callback.done(seconds, data, loss);
     }
 }

@@ -12,10 +12,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.deeplearning4j.iterator.BertIterator;
-import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Loss;
-import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
@@ -87,7 +84,8 @@ public final class Trainer {
                     .build()) {
                 bar.stepTo(skip);
                 if (it.hasNext()) {
-                    sd.fit(it, 1, new StepListener(bar, epoch, total));
+                    int e = epoch;
+                    sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar, e, total, seconds, data, loss)));
                 }
             }
             double trainLoss = meanLoss(epoch);
@@ -175,58 +173,33 @@ public final class Trainer {
         return String.format(Locale.ROOT, "%.4f", x);
     }
 
-    /** Per-step book-keeping: loss, speed, progress, log, GC (off-heap growth, trap H) and checkpoints. */
-    private final class StepListener extends BaseListener {
-        private final ProgressBar bar;
-        private final int epoch;
-        private final int total;
-        private long stepStart;
-
-        StepListener(ProgressBar bar, int epoch, int total) {
-            this.bar = bar;
-            this.epoch = epoch;
-            this.total = total;
+    /**
+     * Per-step book-keeping: loss, speed, progress, log and checkpoints. The graph SameDiff hands to listeners may
+     * be its internal gradient instance: checkpoints save {@link #sd}, the model.
+     */
+    private void onStep(ProgressBar bar, int epoch, int total, double seconds, MultiDataSet data, Loss loss) {
+        long examples = data.getFeatures(0).size(0);
+        double value = loss.getLoss(GraphNames.LOSS);
+        TrainingConfig tc = sd.getTrainingConfig();
+        ISchedule lr = tc.getUpdater() instanceof org.nd4j.linalg.learning.config.Adam a
+                ? a.getLearningRateSchedule() : null;
+        int step = state.globalStep() + 1;
+        double rate = lr == null ? Double.NaN : lr.valueAt(step - 1, epoch);
+        state.steps().add(new TrainingState.Step(step, epoch + 1, value, rate, examples / seconds));
+        state = state.withPosition(epoch, state.batchesDone() + 1, step);
+        bar.step();
+        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f | %.2f ex/s", value, examples / seconds));
+        if (step % settings.train().logEvery() == 0 || step == total) {
+            log.info("step {}/{} epoch {} loss {} lr {} {} ex/s", step, total, epoch + 1, fmt(value),
+                    String.format(Locale.ROOT, "%.3g", rate), String.format(Locale.ROOT, "%.2f", examples / seconds));
         }
-
-        @Override
-        public boolean isActive(Operation operation) {
-            return operation == Operation.TRAINING;
-        }
-
-        @Override
-        public void iterationStart(SameDiff graph, At at, MultiDataSet data, long etlMs) {
-            stepStart = System.nanoTime();
-        }
-
-        /** {@code graph} may be SameDiff's internal gradient instance: checkpoints save {@link #sd}, the model. */
-        @Override
-        public void iterationDone(SameDiff graph, At at, MultiDataSet data, Loss loss) {
-            double seconds = (System.nanoTime() - stepStart) / 1e9;
-            long examples = data.getFeatures(0).size(0);
-            double value = loss.getLoss(GraphNames.LOSS);
-            TrainingConfig tc = Trainer.this.sd.getTrainingConfig();
-            ISchedule lr = tc.getUpdater() instanceof org.nd4j.linalg.learning.config.Adam a
-                    ? a.getLearningRateSchedule() : null;
-            int step = state.globalStep() + 1;
-            double rate = lr == null ? Double.NaN : lr.valueAt(step - 1, epoch);
-            state.steps().add(new TrainingState.Step(step, epoch + 1, value, rate, examples / seconds));
-            state = state.withPosition(epoch, state.batchesDone() + 1, step);
-            bar.step();
-            bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f | %.2f ex/s", value, examples / seconds));
-            if (step % settings.train().logEvery() == 0 || step == total) {
-                log.info("step {}/{} epoch {} loss {} lr {} {} ex/s", step, total, epoch + 1, fmt(value),
-                        String.format(Locale.ROOT, "%.3g", rate), String.format(Locale.ROOT, "%.2f",
-                                examples / seconds));
-            }
-            System.gc();
-            int every = settings.train().checkpointEvery();
-            if (every > 0 && step % every == 0 && step < total) {
-                long start = System.nanoTime();
-                state.save(Trainer.this.sd, run);
-                TrainingReport.writeSteps(run, state);
-                log.info("Checkpoint at step {} written in {} s", step,
-                        String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9));
-            }
+        int every = settings.train().checkpointEvery();
+        if (every > 0 && step % every == 0 && step < total) {
+            long start = System.nanoTime();
+            state.save(sd, run);
+            TrainingReport.writeSteps(run, state);
+            log.info("Checkpoint at step {} written in {} s", step,
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9));
         }
     }
 }

@@ -83,34 +83,16 @@ class ScalarConstantOpsTest {
         SameDiff sd = imported(true);
         SDVariable loss = sd.getVariable("out").mul(sd.constant("w", TinyGraphs.random(5, 2, 3, 4))).sum("loss");
         sd.setLossVariables(loss);
-        double worst = worstGradientError(sd);
+        double worst = TinyGraphs.worstGradientError(sd, sd, "x");
         assertTrue(worst < 2e-3, "worst gradient error " + worst);
         java.io.File file = java.nio.file.Files.createTempFile("scalar-ops", ".fb").toFile();
         try {
             sd.save(file, false);
             SameDiff loaded = SameDiff.load(file, false);
             loaded.setLossVariables("loss");
-            assertTrue(worstGradientError(loaded) < 2e-3, "after save/load");
+            assertTrue(TinyGraphs.worstGradientError(loaded, loaded, "x") < 2e-3, "after save/load");
         } finally {
             file.delete();
         }
-    }
-
-    /** Back-propagated gradient of the loss with respect to x against central finite differences. */
-    static double worstGradientError(SameDiff sd) {
-        INDArray gradient = sd.calculateGradients(Map.of(), "x").get("x").dup();
-        INDArray x = sd.getVariable("x").getArr();
-        double eps = 1e-2;
-        double worst = 0;
-        for (long i = 0; i < x.length(); i++) {
-            double v = x.getDouble(i);
-            x.putScalar(i, v + eps);
-            double up = sd.output(Map.of(), "loss").get("loss").getDouble(0);
-            x.putScalar(i, v - eps);
-            double down = sd.output(Map.of(), "loss").get("loss").getDouble(0);
-            x.putScalar(i, v);
-            worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - gradient.getDouble(i)));
-        }
-        return worst;
     }
 }

@@ -59,32 +59,11 @@ class SoftmaxLastAxisTest {
         return sd;
     }
 
-    /**
-     * Worst difference between {@code analytic}'s back-propagated gradient of the loss with respect to the scores
-     * and central finite differences of {@code reference}'s forward pass.
-     */
-    static double worstGradientError(SameDiff analytic, SameDiff reference) {
-        INDArray gradient = analytic.calculateGradients(Map.of(), "scores").get("scores").dup();
-        INDArray x = reference.getVariable("scores").getArr();
-        double eps = 1e-2;
-        double worst = 0;
-        for (long i = 0; i < x.length(); i++) {
-            double v = x.getDouble(i);
-            x.putScalar(i, v + eps);
-            double up = reference.output(Map.of(), "loss").get("loss").getDouble(0);
-            x.putScalar(i, v - eps);
-            double down = reference.output(Map.of(), "loss").get("loss").getDouble(0);
-            x.putScalar(i, v);
-            worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - gradient.getDouble(i)));
-        }
-        return worst;
-    }
-
     @Test
     void repairedSoftmaxGradientMatchesFiniteDifferencesBeforeAndAfterSaveAndLoad() throws Exception {
         SameDiff sd = trainable(true);
         assertTrue(sd.getVariable("scores").getArr().amaxNumber().doubleValue() > 0.5, "non-trivial scores");
-        double before = worstGradientError(sd, sd);
+        double before = TinyGraphs.worstGradientError(sd, sd, "scores");
         assertTrue(before < 2e-3, "gradient of the repaired softmax, worst error " + before);
 
         java.io.File file = java.nio.file.Files.createTempFile("softmax", ".fb").toFile();
@@ -92,7 +71,7 @@ class SoftmaxLastAxisTest {
             sd.save(file, false);
             SameDiff loaded = SameDiff.load(file, false);
             loaded.setLossVariables("loss");
-            double after = worstGradientError(loaded, loaded);
+            double after = TinyGraphs.worstGradientError(loaded, loaded, "scores");
             assertTrue(after < 2e-3, "after a save/load round trip, worst error " + after);
             assertEquals(0, loaded.outputSingle(Map.of(), "probs").sub(expected).amaxNumber().doubleValue(), 1e-6,
                     "and its forward pass still matches TensorFlow");
@@ -103,7 +82,7 @@ class SoftmaxLastAxisTest {
 
     @Test
     void theUnrepairedGradientIsNotTheGradientOfTensorflowsSoftmax() {
-        double err = worstGradientError(trainable(false), trainable(true));
+        double err = TinyGraphs.worstGradientError(trainable(false), trainable(true), "scores");
         assertTrue(err > 0.05, "this check can fail: without the repair the gradient is off by " + err);
     }
 }

@@ -59,4 +59,25 @@ final class TinyGraphs {
         return Nd4j.getRandomFactory().getNewRandomInstance(seed).nextGaussian(shape)
                 .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
     }
+
+    /**
+     * Worst difference between {@code analytic}'s back-propagated gradient of its {@code loss} with respect to
+     * {@code input} and central finite differences of {@code reference}'s {@code loss}.
+     */
+    static double worstGradientError(SameDiff analytic, SameDiff reference, String input) {
+        INDArray gradient = analytic.calculateGradients(java.util.Map.of(), input).get(input).dup();
+        INDArray x = reference.getVariable(input).getArr();
+        double eps = 1e-2;
+        double worst = 0;
+        for (long i = 0; i < x.length(); i++) {
+            double v = x.getDouble(i);
+            x.putScalar(i, v + eps);
+            double up = reference.output(java.util.Map.of(), "loss").get("loss").getDouble(0);
+            x.putScalar(i, v - eps);
+            double down = reference.output(java.util.Map.of(), "loss").get("loss").getDouble(0);
+            x.putScalar(i, v);
+            worst = Math.max(worst, Math.abs((up - down) / (2 * eps) - gradient.getDouble(i)));
+        }
+        return worst;
+    }
 }
