@@ -80,4 +80,17 @@ final class TinyGraphs {
         }
         return worst;
     }
+
+    /** The graph saved to a flatbuffers file and loaded back, with its loss variable set again. */
+    static SameDiff saveAndLoad(SameDiff sd) throws java.io.IOException {
+        java.io.File file = java.nio.file.Files.createTempFile("tiny-graph", ".fb").toFile();
+        try {
+            sd.save(file, false);
+            SameDiff loaded = SameDiff.load(file, false);
+            loaded.setLossVariables("loss");
+            return loaded;
+        } finally {
+            file.delete();
+        }
+    }
 }
