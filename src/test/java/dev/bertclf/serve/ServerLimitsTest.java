@@ -48,6 +48,16 @@ class ServerLimitsTest {
         return parts.length > 1 ? Integer.parseInt(parts[1]) : -1;
     }
 
+    /** A /predict request that announces 1000 bytes of body, sends the first few, and then holds. */
+    static Socket slowPost(ServerFixture fx) throws IOException {
+        Socket s = connect(fx);
+        s.getOutputStream().write(("POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"text\": \"")
+                .getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        return s;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"chunked", "Chunked", "gzip, chunked", "identity, chunked", "CONTENT-LENGTH"})
     void anOverLimitBodyGets413WithoutBeingReadWhateverItsEncoding(String encoding) throws Exception {
@@ -119,11 +129,7 @@ class ServerLimitsTest {
             List<Socket> loris = new ArrayList<>();
             try {
                 for (int i = 0; i < 20; i++) {
-                    Socket s = connect(fx);
-                    s.getOutputStream().write(("POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"text\": \"")
-                            .getBytes(StandardCharsets.US_ASCII));
-                    s.getOutputStream().flush();
+                    Socket s = slowPost(fx);
                     loris.add(s);
                 }
                 Thread.sleep(500);
@@ -162,11 +168,7 @@ class ServerLimitsTest {
             CountDownLatch refused = new CountDownLatch(2);
             try {
                 for (int i = 0; i < 6; i++) {
-                    Socket s = connect(fx);
-                    s.getOutputStream().write(("POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"text\": \"")
-                            .getBytes(StandardCharsets.US_ASCII));
-                    s.getOutputStream().flush();
+                    Socket s = slowPost(fx);
                     slow.add(s);
                     Thread t = new Thread(() -> {
                         try {
