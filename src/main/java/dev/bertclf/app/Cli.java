@@ -4,17 +4,15 @@ import dev.bertclf.config.ConfigException;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.DataException;
+import dev.bertclf.model.Classifier;
 import dev.bertclf.model.ModelException;
+import dev.bertclf.run.RunFolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.bertclf.model.RunFolder;
-
 import java.io.UncheckedIOException;
-import java.util.Locale;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** Shared command-line handling: argument parsing, config loading and turning failures into exit codes. */
 public final class Cli {
@@ -40,20 +38,39 @@ public final class Cli {
     }
 
     /**
-     * Column names and bad-row policy for reading a CSV with a trained run: those the run was trained with,
-     * unless {@code -Dbertclf.data.text-column / label-column / bad-rows} say otherwise.
+     * A trained run opened for a command that reads a CSV with it: the classifier, and the column names and
+     * bad-row policy the run was trained with, unless {@code -Dbertclf.data.text-column / label-column / bad-rows}
+     * say otherwise.
      */
-    public record RunData(String textColumn, String labelColumn, Settings.BadRowPolicy badRows) {
-        public static RunData of(RunFolder run) {
-            Config data = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve()
-                    .getConfig(ConfigLoader.ROOT + ".data");
-            return new RunData(override("text-column", data), override("label-column", data),
-                    Settings.BadRowPolicy.valueOf(override("bad-rows", data).toUpperCase(Locale.ROOT)));
+    public record OpenedRun(RunFolder run, Classifier classifier, String textColumn, String labelColumn,
+                            Settings.BadRowPolicy badRows) {
+        public static OpenedRun of(Path runFolder) {
+            RunFolder run = new RunFolder(runFolder);
+            Classifier classifier = run.classifier();
+            Settings.DataSettings data = run.settings().data();
+            return new OpenedRun(run, classifier, override("text-column", data.textColumn()),
+                    override("label-column", data.labelColumn()), Settings.BadRowPolicy.valueOf(
+                    override("bad-rows", Settings.nameOf(data.badRows())).toUpperCase(Locale.ROOT)));
         }
 
-        private static String override(String key, Config data) {
-            return System.getProperty(ConfigLoader.ROOT + ".data." + key, data.getString(key));
+        private static String override(String key, String saved) {
+            return System.getProperty(ConfigLoader.ROOT + ".data." + key, saved);
         }
+    }
+
+    /**
+     * Runs a command that takes exactly the arguments {@code usage} names: with another count it prints the
+     * usage and exits with 2.
+     */
+    public static int run(String name, String[] args, String usage, Body body) {
+        return run(name, () -> {
+            long expected = usage.chars().filter(c -> c == '<').count();
+            if (args.length != expected) {
+                System.err.println("usage: " + name + " " + usage);
+                return BAD_INPUT;
+            }
+            return body.run();
+        });
     }
 
     /** Runs a command: bad configuration, data or model files give a clear message and exit code 2. */

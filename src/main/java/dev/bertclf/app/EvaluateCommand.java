@@ -2,7 +2,6 @@ package dev.bertclf.app;
 
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.model.Classifier;
-import dev.bertclf.model.RunFolder;
 import dev.bertclf.train.Evaluator;
 
 import java.nio.file.Path;
@@ -14,20 +13,15 @@ public final class EvaluateCommand {
     }
 
     public static int main(String[] args) {
-        return Cli.run("Evaluate", () -> {
-            if (args.length != 2) {
-                System.err.println("usage: Evaluate <run-folder> <labelled.csv>");
-                return Cli.BAD_INPUT;
-            }
-            RunFolder run = new RunFolder(Path.of(args[0]));
-            Classifier c = Classifier.load(run);
-            Cli.RunData rd = Cli.RunData.of(run);
-            CsvDataset data = CsvDataset.read(Path.of(args[1]), new CsvDataset.Columns(rd.textColumn(),
-                    rd.labelColumn()), rd.badRows(), c.labels());
-            Evaluator.Report r = Evaluator.evaluate(args[1], c.graph(), c.featurizer(), data.rows(), c.labels(), 32);
+        return Cli.run("Evaluate", args, "<run-folder> <labelled.csv>", () -> {
+            Cli.OpenedRun r = Cli.OpenedRun.of(Path.of(args[0]));
+            Classifier c = r.classifier();
+            CsvDataset data = CsvDataset.read(Path.of(args[1]), new CsvDataset.Columns(r.textColumn(),
+                    r.labelColumn()), r.badRows(), c.labels());
+            Evaluator.Report e = Evaluator.evaluate(args[1], c.graph(), c.featurizer(), data.rows(), c.labels(), 32);
             System.out.printf(Locale.ROOT, "Model %s on %s: %d examples, accuracy %.4f, macro F1 %.4f, loss %.4f%n",
-                    run.id(), args[1], r.examples(), r.accuracy(), r.macroF1(), r.loss());
-            System.out.println(r.evaluation().stats(false, true));
+                    r.run().id(), args[1], e.examples(), e.accuracy(), e.macroF1(), e.loss());
+            System.out.println(e.evaluation().stats(false, true));
             return Cli.OK;
         });
     }

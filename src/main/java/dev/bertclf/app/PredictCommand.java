@@ -1,13 +1,11 @@
 package dev.bertclf.app;
 
+import dev.bertclf.io.ProgressBars;
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.Classifier;
-import dev.bertclf.model.RunFolder;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
@@ -29,23 +27,17 @@ public final class PredictCommand {
     }
 
     public static int main(String[] args) {
-        return Cli.run("Predict", () -> {
-            if (args.length != 3) {
-                System.err.println("usage: Predict <run-folder> <input.csv> <output.csv>");
-                return Cli.BAD_INPUT;
-            }
-            RunFolder run = new RunFolder(Path.of(args[0]));
-            Classifier c = Classifier.load(run);
-            Cli.RunData rd = Cli.RunData.of(run);
-            CsvDataset data = CsvDataset.readTexts(Path.of(args[1]), rd.textColumn(), rd.badRows());
+        return Cli.run("Predict", args, "<run-folder> <input.csv> <output.csv>", () -> {
+            Cli.OpenedRun r = Cli.OpenedRun.of(Path.of(args[0]));
+            Classifier c = r.classifier();
+            CsvDataset data = CsvDataset.readTexts(Path.of(args[1]), r.textColumn(), r.badRows());
             List<String> header = new ArrayList<>(List.of("line", "label"));
             c.labels().forEach(l -> header.add("p_" + l));
             AtomicFiles.write(Path.of(args[2]), out -> {
                 var w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
                 try (CSVPrinter p = new CSVPrinter(w, CSVFormat.RFC4180.builder()
                         .setHeader(header.toArray(String[]::new)).build());
-                     ProgressBar bar = new ProgressBarBuilder().setTaskName("Predict")
-                             .setInitialMax(data.rows().size()).setStyle(ProgressBarStyle.ASCII).build()) {
+                     ProgressBar bar = ProgressBars.of("Predict", data.rows().size())) {
                     List<LabeledText> rows = data.rows();
                     for (int from = 0; from < rows.size(); from += BATCH) {
                         List<LabeledText> batch = rows.subList(from, Math.min(rows.size(), from + BATCH));

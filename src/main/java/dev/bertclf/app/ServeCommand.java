@@ -1,7 +1,6 @@
 package dev.bertclf.app;
 
 import dev.bertclf.serve.PredictionServer;
-import dev.bertclf.serve.ServeApp;
 
 import java.util.concurrent.CountDownLatch;
 

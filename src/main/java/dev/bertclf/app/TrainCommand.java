@@ -1,6 +1,6 @@
 package dev.bertclf.app;
 
-import dev.bertclf.train.TrainingApp;
+
 
 /** {@code Train [experiment.conf]}: fine-tunes, evaluates and saves a run folder. */
 public final class TrainCommand {

@@ -3,7 +3,9 @@ package dev.bertclf.bench;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
-import dev.bertclf.data.Truncation;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.GraphDefs;
 import dev.bertclf.model.GraphNames;
@@ -59,7 +61,7 @@ public final class ForwardBenchmark {
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
             for (int[] shape : new int[][]{{8, 128}, {1, 64}}) {
                 Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
-                        new Featurizer.Settings(shape[1], Truncation.HEAD, 0.25, true, true));
+                        new FeatureSettings(shape[1], Truncation.HEAD, 0.25, Padding.FIXED, true));
                 Featurizer.Batch b = f.featurize(texts.subList(0, shape[0]), true);
                 List<Double> sdTimes = time(() -> samediff(sd, b));
                 List<Double> tfTimes = time(() -> tf.run(b.inputIds(), b.inputMask(), b.segmentIds()));

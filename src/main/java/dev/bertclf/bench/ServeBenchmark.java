@@ -3,9 +3,9 @@ package dev.bertclf.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.LabeledText;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import dev.bertclf.serve.PredictionServer;
-import dev.bertclf.serve.ServeApp;
+import dev.bertclf.serve.Serving;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,16 +35,13 @@ public final class ServeBenchmark {
     }
 
     public static void run(Settings s, List<LabeledText> reviews) throws Exception {
-        RunFolder run = ServeApp.runFolder(s);
+        RunFolder run = RunFolder.toServe(s.serve().run(), s.train().runsDir());
         System.out.println("Machine: " + Stats.machine());
         System.out.println("Model: " + run.dir());
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         for (boolean batching : new boolean[]{true, false}) {
-            Settings.ServeSettings ss = s.serve().onLoopback(run.dir(), batching);
-            Settings withServe = new Settings(s.experiment(), s.model(), s.data(), s.features(), s.train(), ss,
-                    s.config());
-            try (PredictionServer server = ServeApp.start(withServe)) {
+            try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), batching), run)) {
                 String url = "http://127.0.0.1:" + server.port() + "/predict";
                 load(client, url, List.of(SHORT_TEXT), 1, WARMUP);
                 load(client, url, texts, 4, WARMUP);

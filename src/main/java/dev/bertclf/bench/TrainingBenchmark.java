@@ -3,7 +3,9 @@ package dev.bertclf.bench;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
-import dev.bertclf.data.Truncation;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
 import dev.bertclf.io.QuietStdout;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
@@ -62,7 +64,7 @@ public final class TrainingBenchmark {
         sd.setTrainingConfig(TrainingSetup.config(s.train(), steps, s.model().dropout() > 0));
         QuietStdout.run(sd::createGradFunction);
         Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
-                new Featurizer.Settings(shape.seqLen(), Truncation.HEAD_TAIL, 0.25, true, true));
+                new FeatureSettings(shape.seqLen(), Truncation.HEAD_TAIL, 0.25, Padding.FIXED, true));
         List<LabeledText> rows = new ArrayList<>();
         while (rows.size() < steps * shape.batch()) {
             rows.addAll(reviews.subList(0, Math.min(reviews.size(), steps * shape.batch() - rows.size())));

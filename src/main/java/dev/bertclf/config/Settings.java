@@ -4,15 +4,24 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
- * The validated, resolved configuration of one run, as immutable records. Built once by {@link ConfigLoader}.
+ * The validated, resolved configuration of one run, as immutable records: one record per section of
+ * {@code reference.conf}, each built and checked by its own {@code read} factory. Built once by
+ * {@link ConfigLoader}. A new key touches {@code reference.conf} and one record.
  *
  * @param config the resolved {@code bertclf} tree, saved with every run
  */
 public record Settings(String experiment, ModelSettings model, DataSettings data, FeatureSettings features,
                        TrainSettings train, ServeSettings serve, Config config) {
+
+    /** How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}. */
+    public static String nameOf(Enum<?> choice) {
+        return choice.name().toLowerCase(Locale.ROOT).replace('_', '+');
+    }
 
     /** @param base descriptor name under zoo-dir, or a path to a descriptor file */
     public record ModelSettings(String base, Path zooDir, Path cacheDir, int encoderLayers, int frozenLayers,
@@ -20,6 +29,20 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         /** The descriptor file that {@code base} names. */
         public Path descriptorFile() {
             return base.endsWith(".conf") ? Path.of(base) : zooDir.resolve(base + ".conf");
+        }
+
+        static ModelSettings read(ConfigValues v) {
+            var m = new ModelSettings(v.string("model.base"), v.path("model.zoo-dir"), v.path("model.cache-dir"),
+                    v.intIn("model.encoder-layers", 1, 48), v.intIn("model.frozen-layers", 0, 48),
+                    v.doubleIn("model.dropout", 0, 0.9));
+            if (m.frozenLayers() > m.encoderLayers()) {
+                v.problem(ConfigLoader.ROOT + ".model.frozen-layers (" + m.frozenLayers() + ") must not exceed "
+                        + ConfigLoader.ROOT + ".model.encoder-layers (" + m.encoderLayers() + ")");
+            }
+            if (v.checkFiles() && m.base() != null && m.zooDir() != null && !Files.isRegularFile(m.descriptorFile())) {
+                v.problem(ConfigLoader.ROOT + ".model.base: no model descriptor " + m.descriptorFile().toAbsolutePath());
+            }
+            return m;
         }
     }
 
@@ -34,17 +57,97 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                                int testLimit, double validation, BadRowPolicy badRows, long seed,
                                boolean downloadEnabled, String downloadUrl, long downloadBytes,
                                String downloadSha256, Path downloadDir) {
+
+        static DataSettings read(ConfigValues v) {
+            var d = new DataSettings(v.path("data.train"), v.path("data.test"), v.string("data.text-column"),
+                    v.string("data.label-column"), v.intIn("data.train-limit", 0, Integer.MAX_VALUE),
+                    v.intIn("data.test-limit", 0, Integer.MAX_VALUE), v.doubleIn("data.validation", 0, 1e9),
+                    v.choice("data.bad-rows", BadRowPolicy.class), v.longIn("data.seed"),
+                    v.bool("data.download.enabled"), v.string("data.download.url"), v.longIn("data.download.bytes"),
+                    v.string("data.download.sha256"), v.path("data.download.dir"));
+            if (d.downloadSha256() != null && !d.downloadSha256().matches("|[0-9a-f]{64}")) {
+                v.problem(ConfigLoader.ROOT + ".data.download.sha256 must be 64 lower-case hex digits or empty: "
+                        + d.downloadSha256());
+            }
+            if (d.validation() > 1 && d.validation() != Math.rint(d.validation())) {
+                v.problem(ConfigLoader.ROOT + ".data.validation must be a fraction below 1 or a whole count: "
+                        + d.validation());
+            }
+            if (!d.downloadEnabled()) {
+                v.requireFile("data.train", d.train());
+                v.requireFile("data.test", d.test());
+            }
+            return d;
+        }
     }
 
-    public record FeatureSettings(int maxLength, String truncation, double headFraction, boolean fixedLength,
+    /** Padding of a batch: every batch to {@code max-length}, or to the longest text of the batch. */
+    public enum Padding { FIXED, BATCH }
+
+    /**
+     * How raw text becomes BERT input.
+     *
+     * @param maxLength       longest input in word pieces, [CLS] and [SEP] included
+     * @param truncation      what to keep of longer texts
+     * @param headFraction    for head+tail: share of the budget taken from the beginning
+     * @param padding         pad every batch to {@code maxLength}, or to its longest text
+     * @param stripHtmlBreaks replace {@code <br />} tags (IMDB has them) by spaces
+     */
+    public record FeatureSettings(int maxLength, Truncation truncation, double headFraction, Padding padding,
                                   boolean stripHtmlBreaks) {
+        public boolean fixedLength() {
+            return padding == Padding.FIXED;
+        }
+
+        static FeatureSettings read(ConfigValues v) {
+            return new FeatureSettings(v.intIn("features.max-length", 3, 512),
+                    v.choice("features.truncation", Truncation.class), v.doubleIn("features.head-fraction", 0, 1),
+                    v.choice("features.length", Padding.class), v.bool("features.strip-html-breaks"));
+        }
+    }
+
+    public enum Optimizer {
+        ADAM,
+        /** Adam with decoupled weight decay of the weight matrices, as in BERT. */
+        ADAMW
+    }
+
+    public enum Schedule {
+        /** Linear warm-up, then linear decay to 0. */
+        LINEAR,
+        /** Linear warm-up, then constant. */
+        CONSTANT
+    }
+
+    /** Validation metric for early stopping and keep-best. */
+    public enum Metric {
+        ACCURACY, F1, LOSS;
+
+        public boolean lowerIsBetter() {
+            return this == LOSS;
+        }
     }
 
     /** @param resume run folder to continue, or null */
-    public record TrainSettings(int epochs, int batchSize, String optimizer, double learningRate, double weightDecay,
-                                String schedule, double warmup, long seed, int checkpointEvery, Path resume,
-                                String metric, int patience, boolean keepBest, int evalBatchSize, Path runsDir,
-                                int logEvery) {
+    public record TrainSettings(int epochs, int batchSize, Optimizer optimizer, double learningRate,
+                                double weightDecay, Schedule schedule, double warmup, long seed, int checkpointEvery,
+                                Path resume, Metric metric, int patience, boolean keepBest, int evalBatchSize,
+                                Path runsDir, int logEvery) {
+
+        static TrainSettings read(ConfigValues v) {
+            var t = new TrainSettings(v.intIn("train.epochs", 1, 1000), v.intIn("train.batch-size", 1, 4096),
+                    v.choice("train.optimizer", Optimizer.class), v.doubleIn("train.learning-rate", 1e-12, 1),
+                    v.doubleIn("train.weight-decay", 0, 1), v.choice("train.schedule", Schedule.class),
+                    v.doubleIn("train.warmup", 0, 1), v.longIn("train.seed"),
+                    v.intIn("train.checkpoint-every", 0, Integer.MAX_VALUE), v.optionalPath("train.resume"),
+                    v.choice("train.metric", Metric.class), v.intIn("train.patience", 0, 1000),
+                    v.bool("train.keep-best"), v.intIn("train.eval-batch-size", 1, 4096), v.path("train.runs-dir"),
+                    v.intIn("train.log-every", 1, Integer.MAX_VALUE));
+            if (v.checkFiles() && t.resume() != null && !Files.isDirectory(t.resume())) {
+                v.problem(ConfigLoader.ROOT + ".train.resume: no run folder " + t.resume().toAbsolutePath());
+            }
+            return t;
+        }
     }
 
     /**
@@ -65,6 +168,32 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             return new ServeSettings("127.0.0.1", 0, run, threads, maxConcurrentPredictions, idleTimeoutMs,
                     minRequestDataRate, predictTimeoutMs, maxBodyBytes, maxTexts, maxTextChars, batching,
                     maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs);
+        }
+
+        static ServeSettings read(ConfigValues v) {
+            var s = new ServeSettings(v.string("serve.host"), v.intIn("serve.port", 0, 65535),
+                    v.optionalPath("serve.run"), v.intIn("serve.threads", 10, 1000),
+                    v.intIn("serve.max-concurrent-predictions", 1, 1000),
+                    v.intIn("serve.idle-timeout-ms", 100, Integer.MAX_VALUE),
+                    v.intIn("serve.min-request-data-rate", 0, Integer.MAX_VALUE),
+                    v.intIn("serve.predict-timeout-ms", 1, Integer.MAX_VALUE), v.longIn("serve.max-body-bytes"),
+                    v.intIn("serve.max-texts", 1, 100_000), v.intIn("serve.max-text-chars", 1, Integer.MAX_VALUE),
+                    v.bool("serve.batching.enabled"), v.intIn("serve.batching.max-batch-size", 1, 1024),
+                    v.intIn("serve.batching.max-wait-ms", 0, 10_000),
+                    v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"));
+            if (s.maxBodyBytes() < 1) {
+                v.problem(ConfigLoader.ROOT + ".serve.max-body-bytes must be positive");
+            }
+            if (s.maxConcurrentPredictions() > s.threads() - RESERVED_THREADS) {
+                v.problem(ConfigLoader.ROOT + ".serve.max-concurrent-predictions (" + s.maxConcurrentPredictions()
+                        + ") must leave " + RESERVED_THREADS + " of the " + s.threads()
+                        + " serve.threads for Jetty itself, /health and /model");
+            }
+            if (s.shutdownGraceMs() < s.predictTimeoutMs()) {
+                v.problem(ConfigLoader.ROOT + ".serve.shutdown-grace-ms (" + s.shutdownGraceMs() + ") must cover "
+                        + ConfigLoader.ROOT + ".serve.predict-timeout-ms (" + s.predictTimeoutMs() + ")");
+            }
+            return s;
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.bertclf.data;
 
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Truncation;
 import org.deeplearning4j.iterator.BertIterator;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,17 +22,6 @@ public final class Featurizer {
     public static final String CLS = "[CLS]";
     private static final Pattern HTML_BREAK = Pattern.compile("<br\\s*/?>", Pattern.CASE_INSENSITIVE);
 
-    /**
-     * @param maxLength       longest input in tokens, [CLS] and [SEP] included
-     * @param truncation      what to keep of longer texts
-     * @param headFraction    for head+tail: share of the budget taken from the beginning
-     * @param fixedLength     pad every batch to {@code maxLength} (else to its longest text)
-     * @param stripHtmlBreaks replace {@code <br />} tags (IMDB has them) by spaces
-     */
-    public record Settings(int maxLength, Truncation truncation, double headFraction, boolean fixedLength,
-                           boolean stripHtmlBreaks) {
-    }
-
     /** Features of one batch, int32 {@code [batch, seqLen]} each. */
     public record Batch(INDArray inputIds, INDArray inputMask, INDArray segmentIds) {
         public long seqLen() {
@@ -38,11 +29,11 @@ public final class Featurizer {
         }
     }
 
-    private final Settings settings;
+    private final FeatureSettings settings;
     private final TruncatingTokenizerFactory tokenizer;
     private final Map<String, Integer> vocab;
 
-    public Featurizer(Path vocabFile, boolean lowerCase, Settings settings) {
+    public Featurizer(Path vocabFile, boolean lowerCase, FeatureSettings settings) {
         this.settings = settings;
         BertWordPieceTokenizer wordPieces = new BertWordPieceTokenizer(BertWordPieceTokenizer.readVocab(vocabFile),
                 lowerCase);
@@ -51,7 +42,7 @@ public final class Featurizer {
                 settings.headFraction());
     }
 
-    public Settings settings() {
+    public FeatureSettings settings() {
         return settings;
     }
 

@@ -1,9 +1,8 @@
 package dev.bertclf.data;
 
+import dev.bertclf.io.ProgressBars;
 import dev.bertclf.io.AtomicFiles;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -96,9 +95,8 @@ public final class ImdbDownload {
             long total = c.getContentLengthLong();
             try (InputStream in = new BufferedInputStream(c.getInputStream());
                  var out = Files.newOutputStream(tmp);
-                 ProgressBar bar = new ProgressBarBuilder().setTaskName("Download").setInitialMax(Math.max(total, 0))
-                         .setUnit(" MB", 1 << 20).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                         .build()) {
+                 ProgressBar bar = ProgressBars.builder("Download", Math.max(total, 0))
+                         .setUnit(" MB", 1 << 20).setUpdateIntervalMillis(500).build()) {
                 byte[] buf = new byte[1 << 16];
                 for (int n; (n = in.read(buf)) > 0; ) {
                     out.write(buf, 0, n);

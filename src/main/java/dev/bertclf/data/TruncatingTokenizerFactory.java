@@ -1,5 +1,6 @@
 package dev.bertclf.data;
 
+import dev.bertclf.config.Truncation;
 import org.deeplearning4j.text.tokenization.tokenizer.TokenPreProcess;
 import org.deeplearning4j.text.tokenization.tokenizer.Tokenizer;
 import org.deeplearning4j.text.tokenization.tokenizerfactory.TokenizerFactory;

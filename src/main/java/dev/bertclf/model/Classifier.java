@@ -1,15 +1,10 @@
 package dev.bertclf.model;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import dev.bertclf.config.ConfigLoader;
-import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
-import dev.bertclf.data.Truncation;
+import dev.bertclf.config.Truncation;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,31 +22,6 @@ public final class Classifier {
         this.sd = sd;
         this.featurizer = featurizer;
         this.labels = List.copyOf(labels);
-    }
-
-    /** Loads from a run folder (model, labels, vocabulary, feature settings, base-model descriptor). */
-    public static Classifier load(RunFolder run) {
-        run.requireServable();
-        Config config = ConfigFactory.parseFile(run.file(RunFolder.CONFIG).toFile()).resolve();
-        if (!config.hasPath(ConfigLoader.ROOT)) {
-            throw new ModelException(run.file(RunFolder.CONFIG) + " has no '" + ConfigLoader.ROOT + "' settings");
-        }
-        Settings.FeatureSettings fs = ConfigLoader.features(config.getConfig(ConfigLoader.ROOT));
-        ModelDescriptor base = ModelDescriptor.load(run.file(RunFolder.BASE_MODEL));
-        Featurizer featurizer = new Featurizer(run.file(RunFolder.VOCAB), base.lowerCase(), featurizerSettings(fs));
-        SameDiff sd = SameDiff.load(run.file(RunFolder.MODEL).toFile(), false);
-        for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS,
-                GraphNames.PROBS)) {
-            if (!sd.hasVariable(name)) {
-                throw new ModelException(run.file(RunFolder.MODEL) + " has no '" + name + "': not a classifier graph");
-            }
-        }
-        return new Classifier(sd, featurizer, run.labels());
-    }
-
-    public static Featurizer.Settings featurizerSettings(Settings.FeatureSettings fs) {
-        return new Featurizer.Settings(fs.maxLength(), Truncation.parse(fs.truncation()), fs.headFraction(),
-                fs.fixedLength(), fs.stripHtmlBreaks());
     }
 
     public List<String> labels() {

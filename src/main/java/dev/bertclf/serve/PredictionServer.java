@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
+import dev.bertclf.model.Classifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Request;
@@ -214,15 +215,11 @@ public final class PredictionServer implements AutoCloseable {
 
     private static Map<String, Object> answer(Model m, float[] p) {
         Map<String, Object> probabilities = new LinkedHashMap<>();
-        int best = 0;
         for (int i = 0; i < p.length; i++) {
             probabilities.put(m.labels().get(i), (double) p[i]);
-            if (p[i] > p[best]) {
-                best = i;
-            }
         }
         Map<String, Object> a = new LinkedHashMap<>();
-        a.put("label", m.labels().get(best));
+        a.put("label", m.labels().get(Classifier.argMax(p)));
         a.put("probabilities", probabilities);
         a.put("model", m.runId());
         return a;

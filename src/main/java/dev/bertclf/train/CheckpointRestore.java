@@ -21,7 +21,9 @@ public final class CheckpointRestore {
     private CheckpointRestore() {
     }
 
-    public static void restore(SameDiff fresh, Path checkpointModel) {
+    /** Copies the weights and optimizer state of a checkpoint folder's model into {@code fresh}. */
+    public static void restore(SameDiff fresh, Path checkpoint) {
+        Path checkpointModel = checkpoint.resolve(TrainingState.MODEL);
         SameDiff saved = SameDiff.load(checkpointModel.toFile(), true);
         Set<String> expected = trainable(fresh);
         Set<String> found = trainable(saved); // also holds the gradient function's own variables

@@ -1,11 +1,10 @@
 package dev.bertclf.train;
 
+import dev.bertclf.io.ProgressBars;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -59,8 +58,7 @@ public final class Evaluator {
         long start = System.nanoTime();
         Evaluation eval = new Evaluation(labels);
         double lossSum = 0;
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Evaluate " + name).setInitialMax(rows.size())
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).build()) {
+        try (ProgressBar bar = ProgressBars.of("Evaluate " + name, rows.size())) {
             for (int from = 0; from < rows.size(); from += batchSize) {
                 List<LabeledText> batch = rows.subList(from, Math.min(rows.size(), from + batchSize));
                 Featurizer.Batch b = f.featurize(batch.stream().map(LabeledText::text).toList(),

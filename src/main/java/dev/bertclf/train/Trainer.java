@@ -1,5 +1,6 @@
 package dev.bertclf.train;
 
+import dev.bertclf.io.ProgressBars;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
@@ -7,10 +8,8 @@ import dev.bertclf.data.Splits;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.io.QuietStdout;
 import dev.bertclf.model.GraphNames;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.deeplearning4j.iterator.BertIterator;
 import org.nd4j.autodiff.listeners.Loss;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -79,9 +78,7 @@ public final class Trainer {
                 log.info("Resuming epoch {} after batch {} (step {})", epoch + 1, skip, state.globalStep());
             }
             state = state.withPosition(epoch, skip, state.globalStep());
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("Epoch " + (epoch + 1) + "/" + t.epochs())
-                    .setInitialMax(perEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000)
-                    .build()) {
+            try (ProgressBar bar = ProgressBars.of("Epoch " + (epoch + 1) + "/" + t.epochs(), perEpoch)) {
                 bar.stepTo(skip);
                 if (it.hasNext()) {
                     int e = epoch;
@@ -98,7 +95,7 @@ public final class Trainer {
             }
             if (stop) {
                 log.info("Early stopping after epoch {}: no improvement of validation {} for {} epochs", epoch + 1,
-                        t.metric(), state.badEpochs());
+                        Settings.nameOf(t.metric()), state.badEpochs());
                 break;
             }
         }
@@ -130,20 +127,19 @@ public final class Trainer {
         if (validation.isEmpty()) {
             return false;
         }
-        String metric = settings.train().metric();
+        Settings.Metric metric = settings.train().metric();
         double value = switch (metric) {
-            case "loss" -> s.validationLoss();
-            case "f1" -> s.validationF1();
-            default -> s.validationAccuracy();
+            case LOSS -> s.validationLoss();
+            case F1 -> s.validationF1();
+            case ACCURACY -> s.validationAccuracy();
         };
-        boolean lowerIsBetter = metric.equals("loss");
         boolean improved = Double.isNaN(state.bestMetric())
-                || (lowerIsBetter ? value < state.bestMetric() : value > state.bestMetric());
+                || (metric.lowerIsBetter() ? value < state.bestMetric() : value > state.bestMetric());
         if (improved) {
             state = state.withBest(value, epoch + 1, 0);
             if (settings.train().keepBest()) {
                 saveModel();
-                log.info("Best validation {} so far ({}): model saved", metric, fmt(value));
+                log.info("Best validation {} so far ({}): model saved", Settings.nameOf(metric), fmt(value));
             }
         } else {
             state = state.withBest(state.bestMetric(), state.bestEpoch(), state.badEpochs() + 1);

@@ -1,7 +1,8 @@
 package dev.bertclf.train;
 
+import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -9,6 +10,9 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -76,6 +80,29 @@ public final class TrainingReport {
         }
         AtomicFiles.write(run.file(RunFolder.CHART),
                 out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
+    /**
+     * {@code metrics.json}: what was trained on what, the epochs, and the test evaluation. Written last by a run:
+     * a run folder with it is complete.
+     */
+    public static void writeMetrics(RunFolder run, String experiment, String baseModel, TrainingData data,
+                                    TrainingState state, Evaluator.Report test, double wallSeconds) {
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        metrics.put("run", run.id());
+        metrics.put("experiment", experiment);
+        metrics.put("base_model", baseModel);
+        metrics.put("labels", data.labels());
+        metrics.put("train_examples", data.train().size());
+        metrics.put("validation_examples", data.validation().size());
+        metrics.put("steps", state.globalStep());
+        metrics.put("epochs", state.epochs());
+        metrics.put("best_epoch", state.bestEpoch());
+        metrics.put("skipped_rows", data.skipped());
+        metrics.put("test", test.toMap(data.labels()));
+        metrics.put("wall_seconds", wallSeconds);
+        metrics.put("created", OffsetDateTime.now().toString());
+        run.writeJson(RunFolder.METRICS, metrics);
     }
 
     /** The plain-text evaluation report: DL4J's stats plus a header. */

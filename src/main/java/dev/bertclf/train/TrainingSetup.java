@@ -17,7 +17,7 @@ public final class TrainingSetup {
     /** Linear warm-up over {@code warmup × totalSteps}, then linear decay to 0 ("linear") or constant. */
     public static ISchedule schedule(Settings.TrainSettings t, int totalSteps) {
         return new WarmupSchedule(t.learningRate(), (int) Math.round(t.warmup() * totalSteps),
-                Math.max(totalSteps, 1), t.schedule().equals("linear"));
+                Math.max(totalSteps, 1), t.schedule() == Settings.Schedule.LINEAR);
     }
 
     /**
@@ -36,7 +36,7 @@ public final class TrainingSetup {
                 .dataSetLabelMapping(GraphNames.LABEL)
                 .minimize(GraphNames.LOSS)
                 .trainEvaluation(GraphNames.LOSS_KEEPER, 0, new LossKeeper());
-        if (t.optimizer().equals("adamw") && t.weightDecay() > 0) {
+        if (t.optimizer() == Settings.Optimizer.ADAMW && t.weightDecay() > 0) {
             b.regularization(new MatrixWeightDecay(t.weightDecay()));
         }
         return b.build();

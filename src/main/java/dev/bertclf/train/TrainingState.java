@@ -3,7 +3,7 @@ package dev.bertclf.train;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.ModelException;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 import java.io.IOException;

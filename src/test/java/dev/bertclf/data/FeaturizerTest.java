@@ -1,5 +1,8 @@
 package dev.bertclf.data;
 
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +26,7 @@ class FeaturizerTest {
     }
 
     private static Featurizer featurizer(int maxLength, Truncation t, boolean fixed) {
-        return new Featurizer(vocab, true, new Featurizer.Settings(maxLength, t, 0.5, fixed, true));
+        return new Featurizer(vocab, true, new FeatureSettings(maxLength, t, 0.5, fixed ? Padding.FIXED : Padding.BATCH, true));
     }
 
     @Test

@@ -1,6 +1,9 @@
 package dev.bertclf.data;
 
 import dev.bertclf.RealBert;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -44,7 +47,7 @@ class TokenizerParityTest {
         Path vocabFile = RealBert.load().vocab();
         reference = new ReferenceTokenizer(vocabFile, RealBert.descriptor().lowerCase(), tmp);
         featurizer = new Featurizer(vocabFile, RealBert.descriptor().lowerCase(),
-                new Featurizer.Settings(PIECES + 2, Truncation.HEAD, 0.5, false, false));
+                new FeatureSettings(PIECES + 2, Truncation.HEAD, 0.5, Padding.BATCH, false));
         vocab = BertWordPieceTokenizer.readVocab(vocabFile);
     }
 

@@ -3,7 +3,9 @@ package dev.bertclf.model;
 import dev.bertclf.RealBert;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
-import dev.bertclf.data.Truncation;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -30,7 +32,7 @@ class BertParityTest {
         PretrainedBert.Loaded bert = RealBert.load();
         List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 8).stream().map(LabeledText::text).toList();
         Featurizer f = new Featurizer(bert.vocab(), true,
-                new Featurizer.Settings(128, Truncation.HEAD_TAIL, 0.25, true, true));
+                new FeatureSettings(128, Truncation.HEAD_TAIL, 0.25, Padding.FIXED, true));
         check(bert, f.featurize(texts, true), 128);
     }
 
@@ -38,7 +40,7 @@ class BertParityTest {
     void samediffMatchesTensorflowOnAPaddedShortBatch() {
         PretrainedBert.Loaded bert = RealBert.load();
         Featurizer f = new Featurizer(bert.vocab(), true,
-                new Featurizer.Settings(64, Truncation.HEAD, 0.25, false, true));
+                new FeatureSettings(64, Truncation.HEAD, 0.25, Padding.BATCH, true));
         List<String> texts = List.of("A gem.", "Terrible acting, worse plot, and the ending made no sense at all.",
                 "I laughed, I cried, I bought the DVD.", "meh", "Not bad for a sequel, but not good either.");
         Featurizer.Batch b = f.featurize(texts);

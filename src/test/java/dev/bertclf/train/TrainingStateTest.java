@@ -1,7 +1,7 @@
 package dev.bertclf.train;
 
 import dev.bertclf.model.ModelException;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

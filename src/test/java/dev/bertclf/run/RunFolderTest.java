@@ -1,5 +1,6 @@
-package dev.bertclf.model;
+package dev.bertclf.run;
 
+import dev.bertclf.model.ModelException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -4,45 +4,29 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.ModelDescriptor;
-import dev.bertclf.model.ModelException;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Serving: pick the run folder, start HTTP, load the model once, then answer until stopped. */
-public final class ServeApp {
-    private static final Logger log = LoggerFactory.getLogger(ServeApp.class);
+/** Serving one run folder: start HTTP, load the model once, then answer until closed. */
+public final class Serving {
+    private static final Logger log = LoggerFactory.getLogger(Serving.class);
 
-    private ServeApp() {
-    }
-
-    /** The run folder to serve: {@code serve.run}, or the newest complete run under {@code train.runs-dir}. */
-    public static RunFolder runFolder(Settings s) {
-        RunFolder run = s.serve().run() != null ? new RunFolder(s.serve().run())
-                : RunFolder.newest(s.train().runsDir()).orElseThrow(() -> new ModelException(
-                "No trained model under " + s.train().runsDir().toAbsolutePath()
-                        + ": run Train first, or set bertclf.serve.run to a run folder"));
-        if (!Files.isDirectory(run.dir())) {
-            throw new ModelException("Run folder not found: " + run.dir().toAbsolutePath());
-        }
-        run.requireServable();
-        return run;
+    private Serving() {
     }
 
     /** Starts the server and loads the model; the server answers 503 on /health until the model is ready. */
-    public static PredictionServer start(Settings s) {
-        RunFolder run = runFolder(s);
-        PredictionServer server = new PredictionServer(s.serve());
+    public static PredictionServer start(Settings.ServeSettings ss, RunFolder run) {
+        run.requireServable();
+        PredictionServer server = new PredictionServer(ss);
         server.start();
         try {
             long t0 = System.nanoTime();
-            Classifier classifier = Classifier.load(run);
-            Settings.ServeSettings ss = s.serve();
+            Classifier classifier = run.classifier();
             MicroBatcher batcher = ss.batching()
                     ? new MicroBatcher(classifier::predict, ss.maxBatchSize(), ss.maxWaitMs(), ss.queueCapacity())
                     : new MicroBatcher(classifier::predict, 1, 0, ss.queueCapacity());
@@ -55,6 +39,7 @@ public final class ServeApp {
         return server;
     }
 
+    /** What {@code /model} shows: the run, its base model, labels, feature settings, training and test figures. */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> info(RunFolder run, Classifier c) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -62,7 +47,7 @@ public final class ServeApp {
         m.put("base_model", ModelDescriptor.load(run.file(RunFolder.BASE_MODEL)).name());
         m.put("labels", c.labels());
         m.put("max_length", c.featurizer().settings().maxLength());
-        m.put("truncation", c.featurizer().settings().truncation().name().toLowerCase().replace('_', '+'));
+        m.put("truncation", Settings.nameOf(c.featurizer().settings().truncation()));
         try {
             Map<String, Object> metrics = new ObjectMapper().readValue(run.file(RunFolder.METRICS).toFile(),
                     Map.class);

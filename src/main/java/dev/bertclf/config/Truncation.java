@@ -1,4 +1,4 @@
-package dev.bertclf.data;
+package dev.bertclf.config;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
-package dev.bertclf.train;
+package dev.bertclf.app;
 
+import dev.bertclf.train.TrainingState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
@@ -7,7 +8,7 @@ import dev.bertclf.TestSettings;
 import dev.bertclf.app.JvmSetup;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.model.Classifier;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,7 +93,7 @@ class ResumeAfterKillTest {
         JsonNode metrics = new ObjectMapper().readTree(run.file(RunFolder.METRICS).toFile());
         assertEquals(12, metrics.get("steps").asInt());
         assertEquals(3, metrics.get("epochs").size());
-        assertEquals(2, Classifier.load(run).predict(List.of("fine"))[0].length, "loadable, two classes");
+        assertEquals(2, run.classifier().predict(List.of("fine"))[0].length, "loadable, two classes");
 
         Properties uninterrupted = new Properties();
         uninterrupted.setProperty("bertclf.train.runs-dir", tmp.resolve("uninterrupted").toString());

@@ -1,5 +1,6 @@
-package dev.bertclf.train;
+package dev.bertclf.app;
 
+import dev.bertclf.train.TrainingState;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
 import dev.bertclf.config.Settings;
@@ -7,9 +8,9 @@ import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.app.EvaluateCommand;
 import dev.bertclf.app.PredictCommand;
-import dev.bertclf.model.RunFolder;
+import dev.bertclf.run.RunFolder;
 import dev.bertclf.serve.PredictionServer;
-import dev.bertclf.serve.ServeApp;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -71,7 +72,7 @@ class RealBertFineTuneTest {
 
         assertEquals(null, org.nd4j.autodiff.samediff.SameDiff.load(run.file(RunFolder.MODEL).toFile(), false)
                 .getTrainingConfig(), "the served model carries no training config");
-        Classifier loaded = Classifier.load(run);
+        Classifier loaded = run.classifier();
         List<String> texts = data.testRows().stream().map(LabeledText::text).toList();
         float[][] fromDisk = loaded.predict(texts);
         float[][] inMemory = Classifier.probabilities(r.model(), loaded.featurizer().featurize(texts))

@@ -1,7 +1,15 @@
-package dev.bertclf.model;
+package dev.bertclf.run;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.config.ConfigLoader;
+import dev.bertclf.config.Settings;
+import dev.bertclf.data.Featurizer;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.model.GraphNames;
+import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.ModelException;
+import org.nd4j.autodiff.samediff.SameDiff;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,6 +36,7 @@ import java.util.stream.Stream;
  * A self-describing training run: {@code <runs-dir>/<yyyyMMdd-HHmmss>-<experiment>/} with the model, the resolved
  * config, labels, vocabulary, base-model descriptor, metrics, evaluation report and curves. {@code metrics.json} is
  * written last: a folder without it is an unfinished (or running) run. Serving loads only from such folders.
+ * A run folder carries everything inference needs, so it can be copied to another machine and served there.
  */
 public record RunFolder(Path dir) {
     public static final String CONFIG = "config.conf";
@@ -79,6 +88,21 @@ public record RunFolder(Path dir) {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The run to serve or score: {@code chosen} when given, else the newest complete run under {@code runsDir};
+     * checked to hold every file inference needs.
+     */
+    public static RunFolder toServe(Path chosen, Path runsDir) {
+        RunFolder run = chosen != null ? new RunFolder(chosen) : newest(runsDir).orElseThrow(() -> new ModelException(
+                "No trained model under " + runsDir.toAbsolutePath()
+                        + ": run Train first, or set bertclf.serve.run to a run folder"));
+        if (!Files.isDirectory(run.dir())) {
+            throw new ModelException("Run folder not found: " + run.dir().toAbsolutePath());
+        }
+        run.requireServable();
+        return run;
     }
 
     /** When the run completed: {@code created} in metrics.json, else the file's modification time. */
@@ -154,6 +178,26 @@ public record RunFolder(Path dir) {
                         + (Files.isRegularFile(file(METRICS)) ? "" : " (unfinished run?)"));
             }
         }
+    }
+
+    /** The settings the run was trained with, read from its {@code config.conf} through the config loader. */
+    public Settings settings() {
+        return ConfigLoader.loadSaved(file(CONFIG));
+    }
+
+    /** The trained classifier, for inference: model, labels, vocabulary, feature settings, base-model casing. */
+    public Classifier classifier() {
+        requireServable();
+        ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
+        Featurizer featurizer = new Featurizer(file(VOCAB), base.lowerCase(), settings().features());
+        SameDiff sd = SameDiff.load(file(MODEL).toFile(), false);
+        for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS,
+                GraphNames.PROBS)) {
+            if (!sd.hasVariable(name)) {
+                throw new ModelException(file(MODEL) + " has no '" + name + "': not a classifier graph");
+            }
+        }
+        return new Classifier(sd, featurizer, labels());
     }
 
     public List<String> labels() {

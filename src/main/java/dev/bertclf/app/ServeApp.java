@@ -1,0 +1,17 @@
+package dev.bertclf.app;
+
+import dev.bertclf.config.Settings;
+import dev.bertclf.run.RunFolder;
+import dev.bertclf.serve.PredictionServer;
+import dev.bertclf.serve.Serving;
+
+/** Serving: pick the run folder ({@code serve.run}, or the newest complete run), then start the server. */
+public final class ServeApp {
+    private ServeApp() {
+    }
+
+    /** Starts the server and loads the model; the server answers 503 on /health until the model is ready. */
+    public static PredictionServer start(Settings s) {
+        return Serving.start(s.serve(), RunFolder.toServe(s.serve().run(), s.train().runsDir()));
+    }
+}

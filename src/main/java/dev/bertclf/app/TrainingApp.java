@@ -1,0 +1,153 @@
+package dev.bertclf.app;
+
+import dev.bertclf.config.ConfigLoader;
+import dev.bertclf.config.Settings;
+import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.TrainingData;
+import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.ClassifierHead;
+import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.PretrainedBert;
+import dev.bertclf.run.RunFolder;
+import dev.bertclf.train.CheckpointRestore;
+import dev.bertclf.train.Evaluator;
+import dev.bertclf.train.Trainer;
+import dev.bertclf.train.TrainingReport;
+import dev.bertclf.train.TrainingSetup;
+import dev.bertclf.train.TrainingState;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.TrainingConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.Properties;
+
+/**
+ * The main job, as named steps: load data, build the model, open the run (new or resumed), fit, evaluate the
+ * saved model, write the metrics. Everything lands in a self-describing run folder.
+ */
+public final class TrainingApp {
+    private static final Logger log = LoggerFactory.getLogger(TrainingApp.class);
+
+    /** What a run produced; {@code model} is the evaluated graph (the saved one). */
+    public record Result(RunFolder run, Evaluator.Report test, TrainingState state, SameDiff model) {
+    }
+
+    /** The pretrained graph with its classifier head, and how text becomes its input. */
+    private record Model(ModelDescriptor descriptor, Path vocab, SameDiff sd, Featurizer featurizer) {
+    }
+
+    private TrainingApp() {
+    }
+
+    public static Result run(Settings given) {
+        Settings s = effective(given);
+        log.info("Configuration:\n{}", s.render());
+        long start = System.nanoTime();
+        TrainingData data = TrainingData.load(s.data());
+        Model model = buildModel(s, data);
+        RunFolder run = openRun(s, data, model);
+        try (RunFolder.Lock ignored = run.lock()) {
+            TrainingState state = fit(s, data, model, run, resumedState(s, run, model));
+            SameDiff saved = savedModel(s, run, model, state);
+            Evaluator.Report test = Evaluator.evaluate("test", saved, model.featurizer(), data.test(), data.labels(),
+                    s.train().evalBatchSize());
+            log.info("TEST accuracy {} on {} examples of {} (macro F1 {})", String.format("%.4f", test.accuracy()),
+                    test.examples(), s.data().test(), String.format("%.4f", test.macroF1()));
+            writeMetrics(s, data, model, run, state, test, (System.nanoTime() - start) / 1e9);
+            return new Result(run, test, state, saved);
+        }
+    }
+
+    /**
+     * The settings to run: those given, or, for {@code train.resume}, those saved in the run folder (with
+     * {@code -D} overrides and the resume path itself on top).
+     */
+    public static Settings effective(Settings given) {
+        Path resume = given.train().resume();
+        if (resume == null) {
+            return given;
+        }
+        Properties p = new Properties();
+        p.putAll(System.getProperties());
+        p.setProperty(ConfigLoader.ROOT + ".train.resume", resume.toString());
+        return ConfigLoader.loadForResume(resume.resolve(RunFolder.CONFIG), p);
+    }
+
+    /** The pretrained BERT (from the model cache) with the classifier head for the data's labels. */
+    private static Model buildModel(Settings s, TrainingData data) {
+        ModelDescriptor descriptor = ModelDescriptor.load(s.model().descriptorFile());
+        PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir());
+        ClassifierHead.attach(bert.sd(), descriptor, data.labels().size(), s.model().encoderLayers(),
+                s.model().frozenLayers(), s.model().dropout(), s.train().seed());
+        Featurizer featurizer = new Featurizer(bert.vocab(), descriptor.lowerCase(), s.features());
+        return new Model(descriptor, bert.vocab(), bert.sd(), featurizer);
+    }
+
+    /**
+     * The run folder: for {@code train.resume} the given one (trained on the same labels), else a new one holding
+     * what inference will need (config, labels, vocabulary, base-model descriptor).
+     */
+    private static RunFolder openRun(Settings s, TrainingData data, Model model) {
+        RunFolder run;
+        if (s.train().resume() != null) {
+            run = new RunFolder(s.train().resume());
+            if (!run.labels().equals(data.labels())) {
+                throw new IllegalStateException("Run " + run.dir() + " was trained on labels " + run.labels()
+                        + " but the data now has " + data.labels());
+            }
+        } else {
+            run = RunFolder.create(s.train().runsDir(), s.experiment());
+            run.writeString(RunFolder.CONFIG, s.render() + "\n");
+            run.writeLabels(data.labels());
+            run.copy(model.vocab(), RunFolder.VOCAB);
+            run.writeString(RunFolder.BASE_MODEL, model.descriptor().text());
+        }
+        log.info("Run folder: {}", run.dir().toAbsolutePath());
+        return run;
+    }
+
+    /** Where training starts: the beginning, or the run's last checkpoint (weights and optimizer state restored). */
+    private static TrainingState resumedState(Settings s, RunFolder run, Model model) {
+        if (s.train().resume() == null) {
+            return TrainingState.start();
+        }
+        Path checkpoint = TrainingState.checkpointOf(run);
+        TrainingState state = TrainingState.load(checkpoint);
+        CheckpointRestore.restore(model.sd(), checkpoint);
+        log.info("Resuming {} at epoch {}, step {}", run.dir(), state.epoch() + 1, state.globalStep());
+        return state;
+    }
+
+    /** Trains to the end (a resumed graph keeps its optimizer state; the schedule continues at its step). */
+    private static TrainingState fit(Settings s, TrainingData data, Model model, RunFolder run, TrainingState from) {
+        int perEpoch = Trainer.stepsPerEpoch(data.train().size(), s.train().batchSize());
+        TrainingConfig tc = TrainingSetup.config(s.train(), perEpoch * s.train().epochs(), s.model().dropout() > 0);
+        tc.setIterationCount(from.globalStep());
+        tc.setEpochCount(from.epoch());
+        model.sd().setTrainingConfig(tc);
+        TrainingState state = new Trainer(s, model.sd(), model.featurizer(), data.labels(), data.train(),
+                data.validation(), run, model.descriptor().hiddenSize(), from).fit();
+        TrainingReport.writeSteps(run, state);
+        TrainingReport.writeEpochs(run, state);
+        TrainingReport.writeChart(run, state, perEpoch);
+        return state;
+    }
+
+    /** The model the run keeps: the best epoch's weights under keep-best (reloaded when not the last), else the last. */
+    private static SameDiff savedModel(Settings s, RunFolder run, Model model, TrainingState state) {
+        int lastEpoch = state.epochs().isEmpty() ? 0 : state.epochs().get(state.epochs().size() - 1).epoch();
+        boolean earlierBest = state.bestEpoch() > 0 && state.bestEpoch() != lastEpoch && s.train().keepBest();
+        return earlierBest ? SameDiff.load(run.file(RunFolder.MODEL).toFile(), false) : model.sd();
+    }
+
+    /** Evaluation report, then metrics.json (last: it marks the run complete), then the checkpoint goes. */
+    private static void writeMetrics(Settings s, TrainingData data, Model model, RunFolder run, TrainingState state,
+                                     Evaluator.Report test, double wallSeconds) {
+        TrainingReport.writeEvaluation(run, test, s.data().test().toString());
+        TrainingReport.writeMetrics(run, s.experiment(), model.descriptor().name(), data, state, test, wallSeconds);
+        AtomicFiles.deleteRecursively(run.file(RunFolder.CHECKPOINT));
+        log.info("Run complete: {}", run.dir().toAbsolutePath());
+    }
+}

@@ -1,0 +1,108 @@
+package dev.bertclf.config;
+
+import com.typesafe.config.Config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Reads typed values from the resolved {@code bertclf} tree for the settings records' factories, recording each
+ * problem (and returning a neutral value) instead of throwing, so that every problem is reported at once.
+ *
+ * @param checkFiles whether files the settings name must exist (off for a run folder's saved config, read on
+ *                   another machine or after its data moved)
+ */
+record ConfigValues(Config c, List<String> problems, boolean checkFiles) {
+
+    void problem(String message) {
+        problems.add(message);
+    }
+
+    String string(String key) {
+        try {
+            return c.getString(key);
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ConfigLoader.ROOT + "." + key + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    Path path(String key) {
+        String s = string(key);
+        return s == null ? null : Path.of(s);
+    }
+
+    /** A path, or null when the value is empty. */
+    Path optionalPath(String key) {
+        String s = string(key);
+        return s == null || s.isBlank() ? null : Path.of(s);
+    }
+
+    boolean bool(String key) {
+        try {
+            return c.getBoolean(key);
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ConfigLoader.ROOT + "." + key + " must be true or false");
+            return false;
+        }
+    }
+
+    long longIn(String key) {
+        try {
+            return c.getLong(key);
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ConfigLoader.ROOT + "." + key + " must be a whole number");
+            return 0;
+        }
+    }
+
+    int intIn(String key, int min, int max) {
+        try {
+            int x = c.getInt(key);
+            if (x < min || x > max) {
+                problems.add(ConfigLoader.ROOT + "." + key + " = " + x + " is out of range [" + min + ", " + max + "]");
+            }
+            return x;
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ConfigLoader.ROOT + "." + key + " must be a whole number");
+            return min;
+        }
+    }
+
+    double doubleIn(String key, double min, double max) {
+        try {
+            double x = c.getDouble(key);
+            if (!(x >= min && x <= max)) {
+                problems.add(ConfigLoader.ROOT + "." + key + " = " + x + " is out of range [" + min + ", " + max + "]");
+            }
+            return x;
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ConfigLoader.ROOT + "." + key + " must be a number");
+            return min;
+        }
+    }
+
+    /** One of an enum's constants, written in the config as {@link Settings#nameOf} gives it. */
+    <E extends Enum<E>> E choice(String key, Class<E> type) {
+        String s = string(key);
+        if (s == null) {
+            return null;
+        }
+        for (E e : type.getEnumConstants()) {
+            if (Settings.nameOf(e).equals(s)) {
+                return e;
+            }
+        }
+        problems.add(ConfigLoader.ROOT + "." + key + " = \"" + s + "\" must be one of "
+                + Arrays.stream(type.getEnumConstants()).map(Settings::nameOf).sorted().toList());
+        return null;
+    }
+
+    void requireFile(String key, Path p) {
+        if (checkFiles && p != null && !Files.isRegularFile(p)) {
+            problems.add(ConfigLoader.ROOT + "." + key + ": file not found " + p.toAbsolutePath());
+        }
+    }
+}
