@@ -1,9 +1,8 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.train.TrainingListener;
 import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Loss;
-import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,7 +24,7 @@ import java.util.TreeMap;
  * (framework: scheduling, updater, allocation), in the JVM's garbage collector, and waiting for data. Steps before
  * {@code warmup} are not counted.
  */
-public final class StepProfile extends BaseListener {
+public final class StepProfile extends TrainingListener {
     /** Totals of one op type over the profiled steps. */
     public record OpType(String type, boolean backward, long calls, double seconds, double gigabytes) {
     }
@@ -43,11 +42,6 @@ public final class StepProfile extends BaseListener {
 
     public StepProfile(int warmup) {
         this.warmup = warmup;
-    }
-
-    @Override
-    public boolean isActive(Operation operation) {
-        return operation == Operation.TRAINING;
     }
 
     private boolean recording() {

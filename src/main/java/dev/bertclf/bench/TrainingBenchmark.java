@@ -6,7 +6,7 @@ import dev.bertclf.data.LabeledText;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Truncation;
-import dev.bertclf.io.QuietStdout;
+import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;

@@ -59,41 +59,13 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
             int textIdx = column(header, columns.text(), "text", file);
             int labelIdx = labelled ? column(header, columns.label(), "label", file) : -1;
             Iterator<CSVRecord> it = parser.iterator();
-            while (true) {
-                long line = parser.getCurrentLineNumber() + 1;
-                CSVRecord r;
-                try {
-                    if (!it.hasNext()) {
-                        break;
-                    }
-                    r = it.next();
-                } catch (UncheckedIOException | IllegalStateException e) {
-                    throw new DataException(file + ": malformed CSV near line " + line + ": " + rootMessage(e), e);
-                }
-                String problem = null;
-                String text = null;
-                String label = null;
-                if (r.size() != header.size()) {
-                    problem = "expected " + header.size() + " columns, found " + r.size();
-                } else {
-                    text = r.get(textIdx);
-                    label = labelled ? r.get(labelIdx).trim() : null;
-                    if (text.isBlank()) {
-                        problem = "empty text";
-                    } else if (labelled && label.isEmpty()) {
-                        problem = "missing label";
-                    } else if (knownLabels != null && !knownLabels.contains(label)) {
-                        problem = "unknown label '" + label + "' (known: " + new TreeSet<>(knownLabels) + ")";
-                    }
-                }
+            for (Numbered n = next(parser, it, file); n != null; n = next(parser, it, file)) {
+                CSVRecord r = n.record();
+                String problem = problem(r, header.size(), textIdx, labelIdx, knownLabels);
                 if (problem == null) {
-                    rows.add(new LabeledText(text, label, line));
-                } else if (policy == BadRowPolicy.FAIL) {
-                    throw new DataException(file + ": line " + line + ": " + problem
-                            + " (set bertclf.data.bad-rows = skip to skip such rows)");
+                    rows.add(new LabeledText(r.get(textIdx), labelled ? r.get(labelIdx).trim() : null, n.line()));
                 } else {
-                    skipped.merge(problem.startsWith("unknown label") ? "unknown label"
-                            : problem.startsWith("expected") ? "wrong column count" : problem, 1, Integer::sum);
+                    badRow(file, n.line(), problem, policy, skipped);
                 }
             }
         } catch (CharacterCodingException e) {
@@ -110,6 +82,48 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
             throw new DataException(file + ": no usable rows");
         }
         return new CsvDataset(file, rows, skipped);
+    }
+
+    /** A CSV record and the line it starts on. */
+    private record Numbered(CSVRecord record, long line) {
+    }
+
+    /** The next record, or null at the end; malformed CSV is an error naming the line. */
+    private static Numbered next(CSVParser parser, Iterator<CSVRecord> it, Path file) {
+        long line = parser.getCurrentLineNumber() + 1;
+        try {
+            return it.hasNext() ? new Numbered(it.next(), line) : null;
+        } catch (UncheckedIOException | IllegalStateException e) {
+            throw new DataException(file + ": malformed CSV near line " + line + ": " + rootMessage(e), e);
+        }
+    }
+
+    /** What makes a record a bad row, or null for a good one ({@code labelIdx} < 0: texts only). */
+    private static String problem(CSVRecord r, int columns, int textIdx, int labelIdx,
+                                  Collection<String> knownLabels) {
+        if (r.size() != columns) {
+            return "expected " + columns + " columns, found " + r.size();
+        }
+        String label = labelIdx < 0 ? null : r.get(labelIdx).trim();
+        if (r.get(textIdx).isBlank()) {
+            return "empty text";
+        } else if (label != null && label.isEmpty()) {
+            return "missing label";
+        } else if (knownLabels != null && !knownLabels.contains(label)) {
+            return "unknown label '" + label + "' (known: " + new TreeSet<>(knownLabels) + ")";
+        }
+        return null;
+    }
+
+    /** Stops at a bad row, naming file and line, or counts it by reason under {@link BadRowPolicy#SKIP}. */
+    private static void badRow(Path file, long line, String problem, BadRowPolicy policy,
+                               Map<String, Integer> skipped) {
+        if (policy == BadRowPolicy.FAIL) {
+            throw new DataException(file + ": line " + line + ": " + problem
+                    + " (set bertclf.data.bad-rows = skip to skip such rows)");
+        }
+        skipped.merge(problem.startsWith("unknown label") ? "unknown label"
+                : problem.startsWith("expected") ? "wrong column count" : problem, 1, Integer::sum);
     }
 
     private static int column(List<String> header, String name, String what, Path file) {

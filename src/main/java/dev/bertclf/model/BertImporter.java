@@ -1,6 +1,10 @@
 package dev.bertclf.model;
 
-import dev.bertclf.io.QuietStdout;
+import dev.bertclf.graph.GraphRewrite;
+import dev.bertclf.graph.ScalarConstantOps;
+import dev.bertclf.nd4jfix.QuietStdout;
+import dev.bertclf.nd4jfix.SoftmaxLastAxis;
+import dev.bertclf.nd4jfix.TransposeToPermute;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -24,13 +28,18 @@ public final class BertImporter {
 
     /**
      * The rewrites, in order: first the repairs (M2.1 imports these ops with wrong semantics), then the speed
-     * rewrites (same values, cheaper ops). Changing this list changes {@link #VERSION} and so the cache key.
+     * rewrites (same values, cheaper ops).
      */
-    public static final List<GraphRepair> REPAIRS = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
+    public static final List<GraphRewrite> REWRITES = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
             new ScalarConstantOps());
-    /** Bump when import, renaming or a rewrite changes behaviour: cached graphs of another version are rebuilt. */
-    public static final String VERSION = "import-3;" + String.join(",", REPAIRS.stream()
-            .map(r -> r.name() + "-" + r.version()).toList());
+    /** Version of the import steps themselves (cleaning, renaming); raise it when they change. */
+    private static final int IMPORT_VERSION = 3;
+    /**
+     * The model cache key's import part: the import version, then each rewrite's class name and version. Cached
+     * graphs with another key are rebuilt, so a changed rewrite set never reuses a graph built by the old one.
+     */
+    public static final String VERSION = "import-" + IMPORT_VERSION + ";" + String.join(",",
+            REWRITES.stream().map(GraphRewrite::key).toList());
 
     private BertImporter() {
     }
@@ -76,11 +85,11 @@ public final class BertImporter {
         return sd;
     }
 
-    /** Applies every repair, logging what each changed. */
+    /** Applies every rewrite, logging what each changed. */
     public static void repair(SameDiff sd) {
-        for (GraphRepair r : REPAIRS) {
+        for (GraphRewrite r : REWRITES) {
             int n = r.apply(sd);
-            log.info("Repair {}: {} ops changed", r.name(), n);
+            log.info("Rewrite {}: {} ops changed", r.key(), n);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.bertclf.model;
 
+import dev.bertclf.graph.TfNodeNames;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.nd4jfix.StripIdentityAndAssert;
 
 import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
 import org.tensorflow.framework.GraphDef;
@@ -13,14 +15,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** GraphDef surgery done before import: pruning to outputs and removing what SameDiff cannot train through. */
+/** GraphDef handling before import: reading, pruning to the outputs, removing what SameDiff cannot train through. */
 public final class GraphDefs {
     private GraphDefs() {
     }
@@ -52,13 +53,6 @@ public final class GraphDefs {
         return m;
     }
 
-    /** The node a GraphDef input string refers to ({@code ^x}, {@code x:1} → {@code x}). */
-    static String nodeOf(String input) {
-        String s = input.startsWith("^") ? input.substring(1) : input;
-        int colon = s.lastIndexOf(':');
-        return colon > 0 && s.substring(colon + 1).chars().allMatch(Character::isDigit) ? s.substring(0, colon) : s;
-    }
-
     /** Names of the nodes the outputs depend on (data and control inputs), failing fast on a missing output. */
     public static Set<String> reachable(Map<String, NodeDef> nodes, Collection<String> outputs) {
         for (String o : outputs) {
@@ -72,7 +66,7 @@ public final class GraphDefs {
             String n = todo.pop();
             if (seen.add(n) && nodes.containsKey(n)) {
                 for (String in : nodes.get(n).getInputList()) {
-                    todo.push(nodeOf(in));
+                    todo.push(TfNodeNames.nodeOf(in));
                 }
             }
         }
@@ -80,66 +74,22 @@ public final class GraphDefs {
     }
 
     /**
-     * Removes Assert and Identity nodes (left by resource reads and the sequence-length check; with them SameDiff's
-     * fit fails with a null gradient) (consumers are rewired to the Identity's input, control edges to removed
-     * nodes dropped) and prunes what the outputs no longer need. Nodes named in {@code keep} stay.
+     * Removes what SameDiff cannot train through ({@link StripIdentityAndAssert}), then prunes what the outputs no
+     * longer need. Nodes named in {@code keep} stay.
      */
     public static GraphDef clean(GraphDef g, Collection<String> outputs, Set<String> keep) {
-        Map<String, NodeDef> nodes = byName(g);
-        Map<String, String> forward = new HashMap<>();
-        for (NodeDef n : g.getNodeList()) {
-            if (n.getOp().equals("Identity") && !keep.contains(n.getName())) {
-                forward.put(n.getName(), n.getInput(0));
-            }
-        }
-        Set<String> removed = new LinkedHashSet<>(forward.keySet());
-        for (NodeDef n : g.getNodeList()) {
-            if (n.getOp().equals("Assert") && !keep.contains(n.getName())) {
-                removed.add(n.getName());
-            }
-        }
-        List<NodeDef> out = new ArrayList<>();
-        for (NodeDef n : g.getNodeList()) {
-            if (removed.contains(n.getName())) {
-                continue;
-            }
-            NodeDef.Builder b = n.toBuilder().clearInput();
-            for (String in : n.getInputList()) {
-                if (in.startsWith("^")) {
-                    if (!removed.contains(nodeOf(in))) {
-                        b.addInput(in);
-                    }
-                } else {
-                    b.addInput(resolve(in, forward));
-                }
-            }
-            out.add(b.build());
-        }
-        Map<String, NodeDef> cleaned = byName(g.toBuilder().clearNode().addAllNode(out).build());
-        Set<String> live = reachable(cleaned, outputs);
+        GraphDef stripped = StripIdentityAndAssert.apply(g, keep);
+        Set<String> live = reachable(byName(stripped), outputs);
         List<NodeDef> pruned = new ArrayList<>();
-        for (NodeDef n : out) {
+        for (NodeDef n : stripped.getNodeList()) {
             if (live.contains(n.getName())) {
                 pruned.add(n);
             }
         }
-        if (!nodes.isEmpty() && pruned.isEmpty()) {
+        if (g.getNodeCount() > 0 && pruned.isEmpty()) {
             throw new ModelException("Cleaning removed every node");
         }
         return g.toBuilder().clearNode().addAllNode(pruned).build();
-    }
-
-    private static String resolve(String input, Map<String, String> forward) {
-        String s = input;
-        for (int guard = 0; guard < 10_000; guard++) {
-            String node = nodeOf(s);
-            String target = forward.get(node);
-            if (target == null) {
-                return s;
-            }
-            s = target;
-        }
-        throw new ModelException("Identity cycle at " + input);
     }
 
     /** Writes a GraphDef atomically. */

@@ -130,6 +130,10 @@ public final class PretrainedBert {
         return new Loaded(sd, folder.resolve(VOCAB_FILE), folder.resolve(FROZEN_FILE), folder, d);
     }
 
+    /** The frozen graph of a model's source, its vocabulary file, and a name for messages. */
+    private record FrozenSource(GraphDef graph, Path vocab, String name) {
+    }
+
     private static void build(ModelDescriptor d, Path folder, String key) {
         long start = System.nanoTime();
         try {
@@ -137,35 +141,40 @@ public final class PretrainedBert {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create cache folder " + folder, e);
         }
-        GraphDef frozen;
-        Path vocabSource;
-        String sourceName;
-        switch (d.source().type()) {
+        FrozenSource source = frozen(d, folder, key);
+        List<String> vocab = Vocab.read(source.vocab());
+        BertImporter.checkNames(source.graph(), d.tensors(), source.name());
+        GraphDefs.write(source.graph(), folder.resolve(FROZEN_FILE));
+        GraphDef cleaned = GraphDefs.clean(source.graph(), List.of(d.tensors().pooled(), d.tensors().sequence()),
+                Set.of(d.tensors().pooled(), d.tensors().sequence()));
+        log.info("Cleaned graph: {} of {} nodes kept", cleaned.getNodeCount(), source.graph().getNodeCount());
+        SameDiff sd = BertImporter.importGraph(cleaned, d.tensors(), source.name());
+        Vocab.checkMatches(vocab, source.vocab(), sd, d.tensors().wordEmbeddings());
+        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(source.vocab(), out));
+        writeModel(sd, folder, key, source.name());
+        log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    }
+
+    /** Freezes a SavedModel (checked against it) or reads a frozen graph, as the descriptor's source says. */
+    private static FrozenSource frozen(ModelDescriptor d, Path folder, String key) {
+        return switch (d.source().type()) {
             case MAVEN_SAVED_MODEL, SAVED_MODEL -> {
                 Path savedModel = d.source().type() == ModelDescriptor.SourceType.SAVED_MODEL
                         ? Path.of(d.source().path()) : unpackResource(d, folder.getParent().resolve("savedmodel-" + key));
-                sourceName = "SavedModel " + savedModel.toAbsolutePath();
-                vocabSource = savedModel.resolve(d.vocab());
-                frozen = GraphFreezer.freeze(savedModel, d.source().tag(), d.tensors());
+                GraphDef frozen = GraphFreezer.freeze(savedModel, d.source().tag(), d.tensors());
                 checkFreeze(savedModel, d, frozen);
+                yield new FrozenSource(frozen, savedModel.resolve(d.vocab()),
+                        "SavedModel " + savedModel.toAbsolutePath());
             }
             case FROZEN_GRAPH -> {
                 Path pb = Path.of(d.source().path());
-                sourceName = "frozen graph " + pb.toAbsolutePath();
-                vocabSource = Path.of(d.vocab());
-                frozen = GraphDefs.read(pb);
+                yield new FrozenSource(GraphDefs.read(pb), Path.of(d.vocab()), "frozen graph " + pb.toAbsolutePath());
             }
-            default -> throw new IllegalStateException();
-        }
-        List<String> vocab = Vocab.read(vocabSource);
-        BertImporter.checkNames(frozen, d.tensors(), sourceName);
-        GraphDefs.write(frozen, folder.resolve(FROZEN_FILE));
-        GraphDef cleaned = GraphDefs.clean(frozen, List.of(d.tensors().pooled(), d.tensors().sequence()),
-                Set.of(d.tensors().pooled(), d.tensors().sequence()));
-        log.info("Cleaned graph: {} of {} nodes kept", cleaned.getNodeCount(), frozen.getNodeCount());
-        SameDiff sd = BertImporter.importGraph(cleaned, d.tensors(), sourceName);
-        Vocab.checkMatches(vocab, vocabSource, sd, d.tensors().wordEmbeddings());
-        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(vocabSource, out));
+        };
+    }
+
+    /** The imported graph, then the stamp naming its cache key (written last: a cache without it is rebuilt). */
+    private static void writeModel(SameDiff sd, Path folder, String key, String sourceName) {
         Path tmp = AtomicFiles.temp(folder.resolve(MODEL_FILE));
         sd.save(tmp.toFile(), false);
         AtomicFiles.commit(tmp, folder.resolve(MODEL_FILE));
@@ -178,7 +187,6 @@ public final class PretrainedBert {
         AtomicFiles.writeString(folder.resolve(STAMP_FILE), "{\"key\":\"" + key + "\",\"modelBytes\":" + size
                 + ",\"version\":\"" + BertImporter.VERSION + "\",\"source\":\"" + sourceName.replace("\"", "'")
                 + "\"}\n");
-        log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
     }
 
     /** Checks the frozen graph against the SavedModel on a fixed batch: they must agree exactly (to 1e-5). */

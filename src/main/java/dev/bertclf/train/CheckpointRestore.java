@@ -1,21 +1,19 @@
 package dev.bertclf.train;
 
 import dev.bertclf.model.ModelException;
+import dev.bertclf.nd4jfix.OptimizerStateTransfer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
 
-import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Puts a checkpoint's weights and optimizer state into a freshly built classifier graph.
- *
- * <p>A graph saved during training cannot itself be trained again in ND4J 1.0.0-M2.1: it carries the gradient
- * function's variables, and {@code fit} then fails creating them anew ("Another variable with the name one-var
- * already exists"). So resuming rebuilds the graph exactly as the run did and copies the state over.
+ * Puts a checkpoint's weights and optimizer state into a freshly built classifier graph, checking first that the
+ * checkpoint holds every weight and its optimizer state (a graph saved in training cannot be trained again in
+ * ND4J 1.0.0-M2.1: see {@link OptimizerStateTransfer}).
  */
 public final class CheckpointRestore {
     private CheckpointRestore() {
@@ -45,8 +43,7 @@ public final class CheckpointRestore {
                     + noState.size() + " weights, e.g. " + noState.iterator().next() + " (state for "
                     + (saved.getUpdaterMap() == null ? "none" : saved.getUpdaterMap().keySet()) + ")");
         }
-        set(fresh, "updaterMap", saved.getUpdaterMap());
-        set(fresh, "initializedTraining", true);
+        OptimizerStateTransfer.copy(saved, fresh);
     }
 
     private static Set<String> trainable(SameDiff sd) {
@@ -57,16 +54,5 @@ public final class CheckpointRestore {
             }
         }
         return names;
-    }
-
-    /** SameDiff has getters but no setters for its training state. */
-    private static void set(SameDiff sd, String field, Object value) {
-        try {
-            Field f = SameDiff.class.getDeclaredField(field);
-            f.setAccessible(true);
-            f.set(sd, value);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("SameDiff." + field + " not found: unsupported ND4J version", e);
-        }
     }
 }

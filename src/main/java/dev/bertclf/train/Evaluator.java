@@ -1,5 +1,6 @@
 package dev.bertclf.train;
 
+import dev.bertclf.nd4jfix.OffHeapRelease;
 import dev.bertclf.io.ProgressBars;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
@@ -76,7 +77,7 @@ public final class Evaluator {
                 }
                 eval.eval(oneHot, probs);
                 bar.stepBy(batch.size());
-                System.gc();
+                OffHeapRelease.afterStep();
             }
         }
         return new Report(name, rows.size(), eval.accuracy(), macroF1(eval, labels.size()), lossSum / rows.size(),

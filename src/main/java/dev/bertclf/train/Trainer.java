@@ -6,7 +6,7 @@ import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Splits;
 import dev.bertclf.io.AtomicFiles;
-import dev.bertclf.io.QuietStdout;
+import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.run.RunFolder;
 import me.tongfei.progressbar.ProgressBar;
@@ -60,31 +60,12 @@ public final class Trainer {
     /** Trains until the last epoch or early stopping; returns the final state. */
     public TrainingState fit() {
         Settings.TrainSettings t = settings.train();
-        int perEpoch = stepsPerEpoch(train.size(), t.batchSize());
-        int total = perEpoch * t.epochs();
-        boolean dropout = settings.model().dropout() > 0;
         if (sd.getFunction("grad") == null) {
             QuietStdout.run(sd::createGradFunction);
         }
         for (int epoch = state.epoch(); epoch < t.epochs(); epoch++) {
             long epochStart = System.nanoTime();
-            BertIterator it = featurizer.iterator(Splits.shuffled(train, t.seed() + epoch), labels, t.batchSize(),
-                    dropout ? new DropoutMasks(settings.model().dropout(), hidden, t.seed(), epoch) : null);
-            int skip = epoch == state.epoch() ? state.batchesDone() : 0;
-            for (int i = 0; i < skip && it.hasNext(); i++) {
-                it.next();
-            }
-            if (skip > 0) {
-                log.info("Resuming epoch {} after batch {} (step {})", epoch + 1, skip, state.globalStep());
-            }
-            state = state.withPosition(epoch, skip, state.globalStep());
-            try (ProgressBar bar = ProgressBars.of("Epoch " + (epoch + 1) + "/" + t.epochs(), perEpoch)) {
-                bar.stepTo(skip);
-                if (it.hasNext()) {
-                    int e = epoch;
-                    sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar, e, total, seconds, data, loss)));
-                }
-            }
+            fitEpoch(epoch);
             double trainLoss = meanLoss(epoch);
             TrainingState.EpochSummary summary = validate(epoch, trainLoss, (System.nanoTime() - epochStart) / 1e9);
             state.epochs().add(summary);
@@ -103,6 +84,30 @@ public final class Trainer {
             saveModel();
         }
         return state;
+    }
+
+    /** One pass over the shuffled training data; a resumed epoch skips the batches its checkpoint had done. */
+    private void fitEpoch(int epoch) {
+        Settings.TrainSettings t = settings.train();
+        int perEpoch = stepsPerEpoch(train.size(), t.batchSize());
+        double dropout = settings.model().dropout();
+        BertIterator it = featurizer.iterator(Splits.shuffled(train, t.seed() + epoch), labels, t.batchSize(),
+                dropout > 0 ? new DropoutMasks(dropout, hidden, t.seed(), epoch) : null);
+        int skip = epoch == state.epoch() ? state.batchesDone() : 0;
+        for (int i = 0; i < skip && it.hasNext(); i++) {
+            it.next();
+        }
+        if (skip > 0) {
+            log.info("Resuming epoch {} after batch {} (step {})", epoch + 1, skip, state.globalStep());
+        }
+        state = state.withPosition(epoch, skip, state.globalStep());
+        try (ProgressBar bar = ProgressBars.of("Epoch " + (epoch + 1) + "/" + t.epochs(), perEpoch)) {
+            bar.stepTo(skip);
+            if (it.hasNext()) {
+                sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar, epoch, perEpoch * t.epochs(),
+                        seconds, data, loss)));
+            }
+        }
     }
 
     private double meanLoss(int epoch) {

@@ -2,6 +2,7 @@ package dev.bertclf.train;
 
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.GraphNames;
+import dev.bertclf.nd4jfix.LossKeeper;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.schedule.ISchedule;
@@ -22,7 +23,7 @@ public final class TrainingSetup {
 
     /**
      * Adam, or AdamW (Adam + decoupled weight decay of weight matrices, as in BERT); inputs {@code input_ids, segment_ids[, dropout_mask]} with
-     * mask {@code input_mask}, labels {@code label}; the loss is kept so listeners see it (trap G).
+     * mask {@code input_mask}, labels {@code label}; the loss is kept so listeners see it ({@link LossKeeper}).
      */
     public static TrainingConfig config(Settings.TrainSettings t, int totalSteps, boolean dropout) {
         List<String> features = new ArrayList<>(List.of(GraphNames.INPUT_IDS, GraphNames.SEGMENT_IDS));
@@ -34,8 +35,8 @@ public final class TrainingSetup {
                 .dataSetFeatureMapping(features)
                 .dataSetFeatureMaskMapping(GraphNames.INPUT_MASK)
                 .dataSetLabelMapping(GraphNames.LABEL)
-                .minimize(GraphNames.LOSS)
-                .trainEvaluation(GraphNames.LOSS_KEEPER, 0, new LossKeeper());
+                .minimize(GraphNames.LOSS);
+        LossKeeper.keep(b, GraphNames.LOSS_KEEPER);
         if (t.optimizer() == Settings.Optimizer.ADAMW && t.weightDecay() > 0) {
             b.regularization(new MatrixWeightDecay(t.weightDecay()));
         }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
-import dev.bertclf.app.JvmSetup;
+import dev.bertclf.nd4jfix.ArrayCacheOff;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.run.RunFolder;
@@ -58,7 +58,7 @@ class ResumeAfterKillTest {
                 """.formatted(RealBert.CACHE.toAbsolutePath(), train, test, EVERY, runs));
 
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx4g", "-D" + JvmSetup.ARRAY_CACHE_PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
+                "-Xmx4g", "-D" + ArrayCacheOff.PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
                 "-Dorg.bytedeco.javacpp.maxphysicalbytes=12g",
                 "-cp", System.getProperty("java.class.path"), "Train", conf.toString())
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();

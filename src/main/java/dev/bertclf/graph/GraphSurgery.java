@@ -1,4 +1,4 @@
-package dev.bertclf.model;
+package dev.bertclf.graph;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -13,7 +13,7 @@ import java.util.List;
  * Replaces part of a SameDiff graph: ND4J 1.0.0-M2.1 has no public API to rewire an op's consumers, so this edits
  * the graph's op and variable tables (consumers' input lists, variables' consumer lists) directly.
  */
-final class GraphSurgery {
+public final class GraphSurgery {
     private GraphSurgery() {
     }
 
@@ -22,7 +22,7 @@ final class GraphSurgery {
      * {@code replacement}, the ops and constants that only fed {@code old} are removed, and {@code replacement}
      * takes the name {@code old} had.
      */
-    static void replace(SameDiff sd, String old, SDVariable replacement) {
+    public static void replace(SameDiff sd, String old, SDVariable replacement) {
         Variable oldVar = sd.getVariables().get(old);
         Variable newVar = sd.getVariables().get(replacement.name());
         List<String> consumers = oldVar.getInputsForOp() == null ? List.of() : List.copyOf(oldVar.getInputsForOp());
@@ -49,7 +49,7 @@ final class GraphSurgery {
      * Removes a variable that no op reads, with its producing op once none of that op's outputs is read, and so on
      * up through the op's inputs. Placeholders, trainable variables and graph outputs stay.
      */
-    static void removeIfUnused(SameDiff sd, String name) {
+    public static void removeIfUnused(SameDiff sd, String name) {
         Variable v = sd.getVariables().get(name);
         if (v == null || consumed(v) || sd.getLossVariables().contains(name)) {
             return;

@@ -1,12 +1,18 @@
-package dev.bertclf.io;
+package dev.bertclf.nd4jfix;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.function.Supplier;
 
 /**
- * Runs work with {@code System.out} discarded. ND4J 1.0.0-M2.1 prints thousands of lines to stdout from the
- * TensorFlow importer (the whole graph summary) and from gradient-function creation (a line per op).
+ * Runs work with {@code System.out} discarded.
+ *
+ * <p><b>Symptom:</b> importing BERT prints a graph summary of about 2,700 lines, and creating the gradient function
+ * a line per op, burying the product's own output.
+ * <p><b>Cause:</b> the M2.1 TensorFlow importer and {@code SameDiff.createGradFunction} print with
+ * {@code System.out.println} rather than through a logger, so no logging setting silences them.
+ * <p><b>Guarded by:</b> nothing automatic: the output is cosmetic.
+ * <p><b>Remove when:</b> a newer ND4J logs these through SLF4J.
  */
 public final class QuietStdout {
     private QuietStdout() {

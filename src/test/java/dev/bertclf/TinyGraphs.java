@@ -1,5 +1,6 @@
-package dev.bertclf.model;
+package dev.bertclf;
 
+import dev.bertclf.model.TfRuntime;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -15,25 +16,25 @@ import java.util.Collections;
 import java.util.List;
 
 /** Small TensorFlow graphs built with the real TF runtime, imported with M2.1's importer, for repair tests. */
-final class TinyGraphs {
+public final class TinyGraphs {
     private TinyGraphs() {
     }
 
-    static Output<?> constant(Graph g, String name, INDArray value) {
+    public static Output<?> constant(Graph g, String name, INDArray value) {
         try (Tensor<Float> t = Tensor.create(value.shape(), FloatBuffer.wrap(value.dup('c').data().asFloat()))) {
             return g.opBuilder("Const", name).setAttr("dtype", org.tensorflow.DataType.FLOAT)
                     .setAttr("value", t).build().output(0);
         }
     }
 
-    static Output<?> intConstant(Graph g, String name, int[] value) {
+    public static Output<?> intConstant(Graph g, String name, int[] value) {
         try (Tensor<Integer> t = Tensor.create(new long[]{value.length}, java.nio.IntBuffer.wrap(value))) {
             return g.opBuilder("Const", name).setAttr("dtype", org.tensorflow.DataType.INT32)
                     .setAttr("value", t).build().output(0);
         }
     }
 
-    static GraphDef graphDef(Graph g) {
+    public static GraphDef graphDef(Graph g) {
         try {
             return GraphDef.parseFrom(g.toGraphDef());
         } catch (Exception e) {
@@ -41,12 +42,12 @@ final class TinyGraphs {
         }
     }
 
-    static SameDiff importGraph(GraphDef g) {
+    public static SameDiff importGraph(GraphDef g) {
         return new TensorflowFrameworkImporter().importFromGraph(g, Collections.emptyMap());
     }
 
     /** Runs {@code fetch} in TF. */
-    static INDArray runTf(Graph g, String fetch) {
+    public static INDArray runTf(Graph g, String fetch) {
         try (Session s = new Session(g)) {
             List<Tensor<?>> out = s.runner().fetch(fetch).run();
             try (Tensor<?> t = out.get(0)) {
@@ -55,7 +56,7 @@ final class TinyGraphs {
         }
     }
 
-    static INDArray random(long seed, long... shape) {
+    public static INDArray random(long seed, long... shape) {
         return Nd4j.getRandomFactory().getNewRandomInstance(seed).nextGaussian(shape)
                 .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
     }
@@ -64,7 +65,7 @@ final class TinyGraphs {
      * Worst difference between {@code analytic}'s back-propagated gradient of its {@code loss} with respect to
      * {@code input} and central finite differences of {@code reference}'s {@code loss}.
      */
-    static double worstGradientError(SameDiff analytic, SameDiff reference, String input) {
+    public static double worstGradientError(SameDiff analytic, SameDiff reference, String input) {
         INDArray gradient = analytic.calculateGradients(java.util.Map.of(), input).get(input).dup();
         INDArray x = reference.getVariable(input).getArr();
         double eps = 1e-2;
@@ -82,7 +83,7 @@ final class TinyGraphs {
     }
 
     /** The graph saved to a flatbuffers file and loaded back, with its loss variable set again. */
-    static SameDiff saveAndLoad(SameDiff sd) throws java.io.IOException {
+    public static SameDiff saveAndLoad(SameDiff sd) throws java.io.IOException {
         java.io.File file = java.nio.file.Files.createTempFile("tiny-graph", ".fb").toFile();
         try {
             sd.save(file, false);

@@ -1,4 +1,4 @@
-package dev.bertclf.model;
+package dev.bertclf.graph;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -17,13 +17,8 @@ import java.util.Set;
  * {@code Pow_bp}, ...) also reduce a gradient for the constant that nothing uses. ND4J's scalar ops compute the
  * same values and back-propagate with one elementwise op. Same names, same outputs.
  */
-public final class ScalarConstantOps implements GraphRepair {
+public final class ScalarConstantOps implements GraphRewrite {
     private static final Set<String> PAIRWISE = Set.of("multiply", "add", "subtract", "Pow");
-
-    @Override
-    public String name() {
-        return "scalar-constant-ops";
-    }
 
     @Override
     public int version() {

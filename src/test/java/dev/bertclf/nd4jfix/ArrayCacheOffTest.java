@@ -1,6 +1,5 @@
-package dev.bertclf.model;
+package dev.bertclf.nd4jfix;
 
-import dev.bertclf.app.JvmSetup;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,12 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * M2.1's SameDiff array cache corrupts results; {@code -Dorg.nd4j.autodiff.samediff=false} turns it off. This test
- * runs in the Surefire JVM, so it proves the build's JVM has it (the launchers set it too, see JvmSetup).
+ * runs in the Surefire JVM, so it proves the build's JVM has it (the launchers set it too, through ArrayCacheOff.apply).
  */
-class ArrayCachePropertyTest {
+class ArrayCacheOffTest {
     @Test
     void propertyIsSetInThisJvm() {
-        assertEquals("false", System.getProperty(JvmSetup.ARRAY_CACHE_PROPERTY));
+        assertEquals("false", System.getProperty(ArrayCacheOff.PROPERTY));
     }
 
     @Test
@@ -33,6 +32,6 @@ class ArrayCachePropertyTest {
     @Test
     void mavenJvmConfigSetsItForExecJava() throws Exception {
         String jvmConfig = java.nio.file.Files.readString(java.nio.file.Path.of(".mvn/jvm.config"));
-        assertTrue(jvmConfig.contains("-D" + JvmSetup.ARRAY_CACHE_PROPERTY + "=false"), jvmConfig);
+        assertTrue(jvmConfig.contains("-D" + ArrayCacheOff.PROPERTY + "=false"), jvmConfig);
     }
 }

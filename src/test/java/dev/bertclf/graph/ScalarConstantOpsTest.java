@@ -1,5 +1,7 @@
-package dev.bertclf.model;
+package dev.bertclf.graph;
 
+import dev.bertclf.model.TfRuntime;
+import dev.bertclf.TinyGraphs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;

@@ -1,5 +1,6 @@
-package dev.bertclf.model;
+package dev.bertclf.nd4jfix;
 
+import dev.bertclf.graph.GraphRewrite;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
@@ -10,17 +11,21 @@ import java.lang.reflect.Field;
 import java.util.List;
 
 /**
- * TF's Softmax works on the last axis; M2.1's importer maps it to an nd4j softmax over a constant dimension 1
- * (the attention heads axis in BERT), so attention probabilities are normalised over the wrong axis.
- * Sets every softmax to the last axis (-1).
+ * Sets every imported softmax to the last axis.
+ *
+ * <p><b>Symptom:</b> the imported BERT computes a wrong pooled output, first diverging from TF at
+ * {@code layer_0/attention/self/Softmax} (difference 0.94), with no error.
+ * <p><b>Cause:</b> TF's {@code Softmax} works on the last axis; the M2.1 importer maps it to an ND4J softmax over a
+ * constant dimension 1 ({@code tensorflow-mapping-ruleset.pbtxt}), in BERT the attention-heads axis. The int
+ * argument and the private {@code dimension} field (which the backprop op is built from) must both change, and
+ * neither has a setter, hence the reflection.
+ * <p><b>Guarded by:</b> {@code SoftmaxLastAxisTest} (forward vs TF, gradient vs finite differences, after save and
+ * load) and {@code BertParityTest}.
+ * <p><b>Remove when:</b> a newer ND4J imports TF's Softmax on the last axis: {@code SoftmaxLastAxisTest}'s forward
+ * case passes without this rewrite.
  */
-public final class SoftmaxLastAxis implements GraphRepair {
+public final class SoftmaxLastAxis implements GraphRewrite {
     static final int LAST_AXIS = -1;
-
-    @Override
-    public String name() {
-        return "softmax-last-axis";
-    }
 
     @Override
     public int apply(SameDiff sd) {

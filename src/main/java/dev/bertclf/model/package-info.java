@@ -1,0 +1,6 @@
+/**
+ * The pretrained BERT and the classifier built on it: model descriptors, freezing a SavedModel with the TF
+ * runtime, import and rewrites, the model cache, the classifier head and inference. May use {@code config},
+ * {@code io}, {@code data}, {@code graph} and {@code nd4jfix}.
+ */
+package dev.bertclf.model;
