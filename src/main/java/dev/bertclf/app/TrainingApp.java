@@ -72,6 +72,8 @@ public final class TrainingApp {
         Properties p = new Properties();
         p.putAll(System.getProperties());
         p.setProperty(ConfigLoader.ROOT + ".train.resume", resume.toString());
+        log.info("Resuming {}: its saved settings apply, with -D overrides that do not change what it computes",
+                resume);
         return ConfigLoader.loadForResume(resume.resolve(RunFolder.CONFIG), p);
     }
 

@@ -154,8 +154,9 @@ public final class Trainer {
     }
 
     /**
-     * Saves the classifier graph into the run folder, atomically, without optimizer state or training config:
-     * loading it for inference then needs none of the training classes.
+     * Saves the classifier graph into the run folder, atomically, without optimizer state or training config: the
+     * saved model then names none of the project's training classes (its schedule, weight decay and loss keeper
+     * would be stored by class name), so inference needs none of them and renaming them never breaks a model.
      */
     void saveModel() {
         java.nio.file.Path target = run.file(RunFolder.MODEL);
