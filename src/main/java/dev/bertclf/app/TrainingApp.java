@@ -49,7 +49,7 @@ public final class TrainingApp {
         Model model = buildModel(s, data);
         RunFolder run = openRun(s, data, model);
         try (RunFolder.Lock ignored = run.lock()) {
-            TrainingState state = fit(s, data, model, run, resumedState(s, run, model));
+            TrainingState state = fit(s, data, model, run);
             SameDiff saved = savedModel(s, run, model, state);
             Evaluator.Report test = Evaluator.evaluate("test", saved, model.featurizer(), data.test(), data.labels(),
                     s.train().evalBatchSize());
@@ -110,25 +110,19 @@ public final class TrainingApp {
         return run;
     }
 
-    /** Where training starts: the beginning, or the run's last checkpoint (weights and optimizer state restored). */
-    private static TrainingState resumedState(Settings s, RunFolder run, Model model) {
-        if (s.train().resume() == null) {
-            return TrainingState.start();
-        }
-        Path checkpoint = TrainingState.checkpointOf(run);
-        TrainingState state = TrainingState.load(checkpoint);
-        CheckpointRestore.restore(model.sd(), checkpoint);
-        log.info("Resuming {} at epoch {}, step {}", run.dir(), state.epoch() + 1, state.globalStep());
-        return state;
-    }
-
-    /** Trains to the end (a resumed graph keeps its optimizer state; the schedule continues at its step). */
-    private static TrainingState fit(Settings s, TrainingData data, Model model, RunFolder run, TrainingState from) {
+    /** Trains to the end: from the start, or from the run's last checkpoint (weights and optimizer state). */
+    private static TrainingState fit(Settings s, TrainingData data, Model model, RunFolder run) {
+        Path checkpoint = s.train().resume() == null ? null : TrainingState.checkpointOf(run);
+        TrainingState from = checkpoint == null ? TrainingState.start() : TrainingState.load(checkpoint);
         int perEpoch = Trainer.stepsPerEpoch(data.train().size(), s.train().batchSize());
         TrainingConfig tc = TrainingSetup.config(s.train(), perEpoch * s.train().epochs(), s.model().dropout() > 0);
-        tc.setIterationCount(from.globalStep());
+        tc.setIterationCount(from.globalStep()); // the schedule continues at the checkpoint's step
         tc.setEpochCount(from.epoch());
         model.sd().setTrainingConfig(tc);
+        if (checkpoint != null) {
+            CheckpointRestore.restore(model.sd(), checkpoint);
+            log.info("Resuming {} at epoch {}, step {}", run.dir(), from.epoch() + 1, from.globalStep());
+        }
         TrainingState state = new Trainer(s, model.sd(), model.featurizer(), data.labels(), data.train(),
                 data.validation(), run, model.descriptor().hiddenSize(), from).fit();
         TrainingReport.writeSteps(run, state);

@@ -6,6 +6,7 @@ import dev.bertclf.data.LabeledText;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Truncation;
+import dev.bertclf.nd4jfix.OffHeapRelease;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
@@ -20,7 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Training throughput of the product's own training step (BERT-base + head, AdamW, dropout, per-step GC):
+ * Training throughput of the product's own training step (BERT-base + head, AdamW, dropout, gradients freed after each step):
  * examples/s as the median over {@code STEPS} steps after {@code WARMUP}, and peak RSS, per configuration; and an
  * op-level profile of the same step.
  */
@@ -55,6 +56,12 @@ public final class TrainingBenchmark {
                 shape.seqLen(), shape.frozenLayers(), Stats.machine(), Stats.cpuModel()) + profile.markdown(15);
     }
 
+    private static Listener[] withRelease(Listener... listeners) {
+        Listener[] all = java.util.Arrays.copyOf(listeners, listeners.length + 1);
+        all[listeners.length] = new OffHeapRelease();
+        return all;
+    }
+
     /** Fits {@code steps} batches of the shape with the product's training config, fixed-length features. */
     private static void train(Settings s, List<LabeledText> reviews, Shape shape, int steps, Listener... listeners) {
         ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
@@ -71,6 +78,6 @@ public final class TrainingBenchmark {
         }
         sd.fit(f.iterator(rows, List.of("negative", "positive"), shape.batch(),
                 s.model().dropout() > 0 ? new DropoutMasks(s.model().dropout(), d.hiddenSize(), 1, 0) : null),
-                1, listeners);
+                1, withRelease(listeners));
     }
 }

@@ -77,7 +77,7 @@ public final class Evaluator {
                 }
                 eval.eval(oneHot, probs);
                 bar.stepBy(batch.size());
-                OffHeapRelease.afterStep();
+                OffHeapRelease.afterInferenceBatch();
             }
         }
         return new Report(name, rows.size(), eval.accuracy(), macroF1(eval, labels.size()), lossSum / rows.size(),

@@ -1,14 +1,13 @@
 package dev.bertclf.train;
 
-import dev.bertclf.nd4jfix.OffHeapRelease;
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.Loss;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Times each training step of SameDiff's {@code fit}, frees the step's off-heap memory ({@link OffHeapRelease}),
- * then hands the step to a callback. Shared by the trainer and the benchmarks.
+ * Times each training step of SameDiff's {@code fit}, then hands the step to a callback. Shared by the trainer and
+ * the benchmarks.
  */
 public final class StepTimer extends TrainingListener {
     /** Receives each step: the seconds it took (collection excluded), its batch and its loss. */
@@ -32,7 +31,6 @@ public final class StepTimer extends TrainingListener {
     @Override
     public void iterationDone(SameDiff sd, At at, MultiDataSet data, Loss loss) {
         double seconds = (System.nanoTime() - start) / 1e9;
-        OffHeapRelease.afterStep();
         callback.done(seconds, data, loss);
     }
 }

@@ -6,6 +6,7 @@ import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Splits;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.nd4jfix.OffHeapRelease;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.run.RunFolder;
@@ -105,7 +106,7 @@ public final class Trainer {
             bar.stepTo(skip);
             if (it.hasNext()) {
                 sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar, epoch, perEpoch * t.epochs(),
-                        seconds, data, loss)));
+                        seconds, data, loss)), new OffHeapRelease());
             }
         }
     }

@@ -23,7 +23,10 @@ import java.util.List;
 public record TrainingState(int epoch, int batchesDone, int globalStep, double bestMetric, int bestEpoch,
                             int badEpochs, List<Step> steps, List<EpochSummary> epochs) {
     private static final ObjectMapper JSON = new ObjectMapper();
-    static final String MODEL = "model.fb";
+    /** The trained weights, by variable name. */
+    static final String WEIGHTS = "weights.bin";
+    /** The optimizer's state (Adam's moments), by {@code <variable>::<state key>}. */
+    static final String OPTIMIZER = "optimizer.bin";
     static final String STATE = "state.json";
 
     /** One training step. */
@@ -40,8 +43,9 @@ public record TrainingState(int epoch, int batchesDone, int globalStep, double b
     }
 
     /**
-     * Saves model + optimizer state + this state: both into a fresh folder that then replaces {@code checkpoint/}
-     * (the previous checkpoint stays intact until the new one is complete).
+     * Saves the trained weights, the optimizer state and this state into a fresh folder that then replaces
+     * {@code checkpoint/} (the previous checkpoint stays intact until the new one is complete). The arrays stream
+     * from native memory to the files ({@link ArrayFile}).
      */
     public void save(SameDiff sd, RunFolder run) {
         Path dir = run.file(RunFolder.CHECKPOINT);
@@ -50,7 +54,8 @@ public record TrainingState(int epoch, int batchesDone, int globalStep, double b
         Path old = dir.resolveSibling(RunFolder.CHECKPOINT + ".old");
         try {
             Files.createDirectories(fresh);
-            sd.save(fresh.resolve(MODEL).toFile(), true);
+            ArrayFile.write(fresh.resolve(WEIGHTS), CheckpointRestore.weights(sd));
+            ArrayFile.write(fresh.resolve(OPTIMIZER), CheckpointRestore.optimizerState(sd));
             // state.json last, whole or absent: it marks the checkpoint complete
             AtomicFiles.write(fresh.resolve(STATE), out -> JSON.writerWithDefaultPrettyPrinter().writeValue(out, this));
             AtomicFiles.syncTree(fresh);
@@ -75,7 +80,8 @@ public record TrainingState(int epoch, int batchesDone, int globalStep, double b
         for (String name : List.of(RunFolder.CHECKPOINT, RunFolder.CHECKPOINT + ".old",
                 RunFolder.CHECKPOINT + ".new")) {
             Path d = run.file(name);
-            if (Files.isRegularFile(d.resolve(STATE)) && Files.isRegularFile(d.resolve(MODEL))) {
+            if (Files.isRegularFile(d.resolve(STATE)) && Files.isRegularFile(d.resolve(WEIGHTS))
+                    && Files.isRegularFile(d.resolve(OPTIMIZER))) {
                 return d;
             }
         }

@@ -81,7 +81,7 @@ class ResumeAfterKillTest {
         assertFalse(run.isComplete(), "a killed run is not complete");
         // what a second kill, in the middle of writing the next checkpoint, leaves behind
         Path cutShort = Files.createDirectories(runDir.resolve(RunFolder.CHECKPOINT + ".new"));
-        Files.write(cutShort.resolve("model.fb"), new byte[1000]);
+        Files.write(cutShort.resolve("weights.bin"), new byte[1000]);
 
         TrainingApp.Result r = TrainingApp.run(TestSettings.with("train.resume=" + runDir));
 

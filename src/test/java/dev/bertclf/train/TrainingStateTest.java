@@ -18,7 +18,8 @@ class TrainingStateTest {
 
     private Path checkpoint(String name, boolean complete) throws Exception {
         Path d = Files.createDirectories(tmp.resolve(name));
-        Files.writeString(d.resolve(TrainingState.MODEL), "weights");
+        Files.writeString(d.resolve(TrainingState.WEIGHTS), "weights");
+        Files.writeString(d.resolve(TrainingState.OPTIMIZER), "moments");
         if (complete) {
             Files.writeString(d.resolve(TrainingState.STATE), "{}");
         }
