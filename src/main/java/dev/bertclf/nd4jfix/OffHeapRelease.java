@@ -14,14 +14,17 @@ import java.util.List;
 
 /**
  * Frees the native memory of each training step's gradients as soon as the step has applied them: a listener that
- * collects every gradient SameDiff hands to the updater and closes them when the step is done.
+ * collects every gradient SameDiff hands to the updater and closes them when the step is done, then collects the
+ * step's garbage.
  *
  * <p><b>Symptom:</b> off-heap memory grows by about 0.35 GB per training step of BERT-base (the size of its
  * gradients) until the process is killed.
  * <p><b>Cause:</b> M2.1's {@code TrainingSession} requests the gradients as outputs of the step, so its session
  * never releases them, and nothing else closes them: their native memory is freed only when the garbage collector
- * happens to collect the small Java objects that hold them. (A {@code System.gc()} after each step also holds
- * memory flat, but higher: see {@code docs/performance.md}.)
+ * happens to collect the small Java objects that hold them. A {@code System.gc()} after each step alone holds
+ * memory flat, but higher; closing the gradients alone lets the Java heap fill with the step's other garbage up to
+ * {@code -Xmx} between collections, so peak RSS varies from run to run by gigabytes. Both together: the gradients
+ * go at once, and the collection (about 0.1 s per step) keeps the heap small. See {@code docs/performance.md}.
  * <p><b>Guarded by:</b> {@code OffHeapReleaseTest} (the gradients are closed, and training with the listener
  * computes exactly what training without it computes) and {@code ResumeAfterKillTest}; peak RSS is reported by
  * {@code BenchmarkTraining}.
@@ -48,6 +51,7 @@ public final class OffHeapRelease extends BaseListener {
             }
         }
         gradients.clear();
+        System.gc();
     }
 
     /** How many gradients the current step has handed over so far (for tests). */
