@@ -21,7 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Training throughput of the product's own training step (BERT-base + head, AdamW, dropout, gradients freed after each step):
+ * Training throughput of the product's own training step (BERT-base + head, AdamW, dropout, gradients freed after
+ * each step):
  * examples/s as the median over {@code STEPS} steps after {@code WARMUP}, and peak RSS, per configuration; and an
  * op-level profile of the same step.
  */
@@ -40,7 +41,8 @@ public final class TrainingBenchmark {
         System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
         for (Shape shape : shapes) {
             List<Double> seconds = new ArrayList<>();
-            train(s, reviews, shape, WARMUP + STEPS, new StepTimer((secs, data, loss) -> seconds.add(secs)));
+            train(s, reviews, shape, WARMUP + STEPS, new StepTimer((secs, data, loss) -> seconds.add(secs)),
+                    new OffHeapRelease());
             double median = Stats.median(seconds.subList(WARMUP, seconds.size()));
             System.out.printf("Train %dx%d, %d frozen layers: %.2f s/step = %.2f examples/s (median of %d steps"
                             + " after %d warm-up); peak RSS so far %.2f GB%n", shape.batch(), shape.seqLen(),
@@ -51,15 +53,10 @@ public final class TrainingBenchmark {
     /** Where the time of {@code steps} training steps (after {@link #WARMUP}) goes, as Markdown. */
     public static String profile(Settings s, List<LabeledText> reviews, Shape shape, int steps) {
         StepProfile profile = new StepProfile(WARMUP);
-        train(s, reviews, shape, WARMUP + steps, profile, new StepTimer((secs, data, loss) -> { }));
+        train(s, reviews, shape, WARMUP + steps, profile, new StepTimer((secs, data, loss) -> { }),
+                new OffHeapRelease());
         return String.format("Profile of a %dx%d training step, %d frozen layers (%s, CPU %s)%n%n", shape.batch(),
                 shape.seqLen(), shape.frozenLayers(), Stats.machine(), Stats.cpuModel()) + profile.markdown(15);
-    }
-
-    private static Listener[] withRelease(Listener... listeners) {
-        Listener[] all = java.util.Arrays.copyOf(listeners, listeners.length + 1);
-        all[listeners.length] = new OffHeapRelease();
-        return all;
     }
 
     /** Fits {@code steps} batches of the shape with the product's training config, fixed-length features. */
@@ -78,6 +75,6 @@ public final class TrainingBenchmark {
         }
         sd.fit(f.iterator(rows, List.of("negative", "positive"), shape.batch(),
                 s.model().dropout() > 0 ? new DropoutMasks(s.model().dropout(), d.hiddenSize(), 1, 0) : null),
-                1, withRelease(listeners));
+                1, listeners);
     }
 }

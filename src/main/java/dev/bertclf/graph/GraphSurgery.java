@@ -8,6 +8,7 @@ import org.nd4j.autodiff.samediff.internal.Variable;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToIntFunction;
 
 /**
  * Replaces part of a SameDiff graph: ND4J 1.0.0-M2.1 has no public API to rewire an op's consumers, so this edits
@@ -15,6 +16,24 @@ import java.util.List;
  */
 public final class GraphSurgery {
     private GraphSurgery() {
+    }
+
+    /**
+     * Runs a rewrite with eager mode off, restoring it after: the importer leaves eager mode on, where each new op
+     * would be computed on the spot (and fail on activations, which have no arrays outside a run).
+     *
+     * @return what the rewrite returns (how many ops it changed)
+     */
+    public static int withoutEagerMode(SameDiff sd, ToIntFunction<SameDiff> rewrite) {
+        boolean eager = sd.isEagerMode();
+        sd.disableEagerMode();
+        try {
+            return rewrite.applyAsInt(sd);
+        } finally {
+            if (eager) {
+                sd.enableEagerMode();
+            }
+        }
     }
 
     /**

@@ -39,25 +39,21 @@ public final class LayerNormOps implements GraphRewrite {
 
     @Override
     public int apply(SameDiff sd) {
-        boolean eager = sd.isEagerMode();
-        sd.disableEagerMode(); // the importer leaves eager mode on, where new ops are computed on the spot
-        try {
-            int changed = 0;
-            for (SameDiffOp op : new ArrayList<>(sd.getOps().values())) {
-                Match m = sd.getOps().containsKey(op.getName()) ? match(sd, op) : null;
-                if (m != null) {
-                    SDVariable ln = sd.nn.layerNorm(sd.getVariable(m.x()), sd.getVariable(m.gamma()),
-                            sd.getVariable(m.beta()), false, m.axis());
-                    GraphSurgery.replace(sd, op.getOutputsOfOp().get(0), ln);
-                    changed++;
-                }
-            }
-            return changed;
-        } finally {
-            if (eager) {
-                sd.enableEagerMode();
+        return GraphSurgery.withoutEagerMode(sd, LayerNormOps::rewrite);
+    }
+
+    private static int rewrite(SameDiff sd) {
+        int changed = 0;
+        for (SameDiffOp op : new ArrayList<>(sd.getOps().values())) {
+            Match m = sd.getOps().containsKey(op.getName()) ? match(sd, op) : null;
+            if (m != null) {
+                SDVariable ln = sd.nn.layerNorm(sd.getVariable(m.x()), sd.getVariable(m.gamma()),
+                        sd.getVariable(m.beta()), false, m.axis());
+                GraphSurgery.replace(sd, op.getOutputsOfOp().get(0), ln);
+                changed++;
             }
         }
+        return changed;
     }
 
     /** {@code out = x * m + (beta - mean * m)}, {@code m = rsqrt(variance + eps) * gamma}, else null. */

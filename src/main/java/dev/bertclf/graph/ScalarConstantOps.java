@@ -27,18 +27,10 @@ public final class ScalarConstantOps implements GraphRewrite {
 
     @Override
     public int apply(SameDiff sd) {
-        boolean eager = sd.isEagerMode();
-        sd.disableEagerMode(); // the importer leaves eager mode on, where new ops are computed on the spot
-        try {
-            return rewrite(sd);
-        } finally {
-            if (eager) {
-                sd.enableEagerMode();
-            }
-        }
+        return GraphSurgery.withoutEagerMode(sd, ScalarConstantOps::rewrite);
     }
 
-    private int rewrite(SameDiff sd) {
+    private static int rewrite(SameDiff sd) {
         int changed = 0;
         for (SameDiffOp op : new ArrayList<>(sd.getOps().values())) {
             String type = op.getOp().opName();

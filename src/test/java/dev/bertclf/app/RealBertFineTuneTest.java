@@ -43,9 +43,8 @@ class RealBertFineTuneTest {
     @Test
     void shortFineTuneLearnsAndRoundTrips() throws Exception {
         RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
-        Path train = data.train();
         Path test = data.test();
-        Settings s = TestSettings.with("experiment=tiny", "data.train=" + train, "data.test=" + test,
+        Settings s = TestSettings.with("experiment=tiny", "data.train=" + data.train(), "data.test=" + test,
                 "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
                 "features.max-length=48", "train.epochs=8", "train.batch-size=8", "train.learning-rate=1.5e-4",
                 "train.schedule=constant", "train.warmup=0", "train.checkpoint-every=0", "train.runs-dir=" + tmp.resolve("runs"),

@@ -43,8 +43,6 @@ class ResumeAfterKillTest {
     @Test
     void killedRunResumesFromItsCheckpoint() throws Exception {
         RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
-        Path train = data.train();
-        Path test = data.test();
         Path runs = tmp.resolve("runs");
         Path conf = Files.writeString(tmp.resolve("resume.conf"), """
                 bertclf {
@@ -55,7 +53,7 @@ class ResumeAfterKillTest {
                   train { epochs = 3, batch-size = 8, learning-rate = 1e-4, checkpoint-every = %d,
                           runs-dir = "%s", eval-batch-size = 8 }
                 }
-                """.formatted(RealBert.CACHE.toAbsolutePath(), train, test, EVERY, runs));
+                """.formatted(RealBert.CACHE.toAbsolutePath(), data.train(), data.test(), EVERY, runs));
 
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx4g", "-D" + ArrayCacheOff.PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",

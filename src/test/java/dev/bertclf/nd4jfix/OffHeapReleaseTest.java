@@ -1,10 +1,9 @@
 package dev.bertclf.nd4jfix;
 
+import dev.bertclf.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.listeners.At;
-import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Listener;
-import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.TrainingConfig;
@@ -59,12 +58,7 @@ class OffHeapReleaseTest {
     @Test
     void everyGradientHandedToTheUpdaterIsClosedWhenTheStepEnds() {
         List<INDArray> seen = new ArrayList<>();
-        Listener spy = new BaseListener() {
-            @Override
-            public boolean isActive(Operation operation) {
-                return operation == Operation.TRAINING;
-            }
-
+        Listener spy = new TrainingListener() {
             @Override
             public void preUpdate(SameDiff sd, At at, Variable v, INDArray update) {
                 seen.add(update);
