@@ -1,6 +1,8 @@
 package dev.bertclf;
 
+import dev.bertclf.app.TrainingApp;
 import dev.bertclf.data.LabeledText;
+import dev.bertclf.run.RunFolder;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;
 
@@ -27,6 +29,7 @@ public final class RealBert {
     /** 60 real IMDB training reviews shipped with the tests. */
     public static final Path IMDB_TRAIN = resource("/imdb/train-sample.csv");
     private static PretrainedBert.Loaded loaded;
+    private static RunFolder tinyRun;
 
     private RealBert() {
     }
@@ -64,6 +67,27 @@ public final class RealBert {
         List<LabeledText> reviews = reviews(IMDB_TRAIN, 48);
         return new TinyImdb(reviews, TestSettings.writeCsv(dir.resolve("train.csv"), reviews.subList(0, 40)),
                 TestSettings.writeCsv(dir.resolve("test.csv"), reviews.subList(40, 48)));
+    }
+
+    /**
+     * A complete run folder of a quickly trained classifier (the first 2 encoder layers of BERT-base, 6 epochs on
+     * 40 real reviews, 64 tokens), built once per test JVM under {@code target/tiny-run} (replacing the last one): for tests of the commands that
+     * read run folders.
+     */
+    public static synchronized RunFolder tinyRun() throws IOException {
+        if (tinyRun == null) {
+            Path dir = Path.of("target", "tiny-run");
+            org.apache.commons.io.FileUtils.deleteDirectory(dir.toFile());
+            Files.createDirectories(dir);
+            TinyImdb data = tinyImdb(Files.createTempDirectory(dir, "data"));
+            tinyRun = TrainingApp.run(TestSettings.with("experiment=tiny", "data.train=" + data.train(),
+                    "data.test=" + data.test(), "data.validation=8", "data.download.enabled=false",
+                    "model.encoder-layers=2", "features.max-length=64", "train.epochs=6", "train.batch-size=8",
+                    "train.learning-rate=1.5e-4", "train.schedule=constant", "train.warmup=0",
+                    "train.checkpoint-every=0", "train.eval-batch-size=8", "train.keep-best=false",
+                    "train.runs-dir=" + dir.resolve("runs"))).run();
+        }
+        return tinyRun;
     }
 
     /** The first {@code n} rows of an IMDB CSV ({@code review,sentiment}). */

@@ -1,6 +1,7 @@
 package dev.bertclf.app;
 
 import dev.bertclf.config.ConfigException;
+import dev.bertclf.model.JvmSetup;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.DataException;
@@ -38,23 +39,40 @@ public final class Cli {
     }
 
     /**
-     * A trained run opened for a command that reads a CSV with it: the classifier, and the column names and
-     * bad-row policy the run was trained with, unless {@code -Dbertclf.data.text-column / label-column / bad-rows}
-     * say otherwise.
+     * How a command reads a CSV with a trained run: the column names and bad-row policy the run was trained with,
+     * unless {@code -Dbertclf.data.text-column / label-column / bad-rows} say otherwise.
      */
-    public record OpenedRun(RunFolder run, Classifier classifier, String textColumn, String labelColumn,
-                            Settings.BadRowPolicy badRows) {
-        public static OpenedRun of(Path runFolder) {
-            RunFolder run = new RunFolder(runFolder);
-            Classifier classifier = run.classifier();
+    public record DataOptions(String textColumn, String labelColumn, Settings.BadRowPolicy badRows) {
+        public static DataOptions of(RunFolder run) {
             Settings.DataSettings data = run.settings().data();
-            return new OpenedRun(run, classifier, override("text-column", data.textColumn()),
+            return new DataOptions(override("text-column", data.textColumn()),
                     override("label-column", data.labelColumn()), Settings.BadRowPolicy.valueOf(
                     override("bad-rows", Settings.nameOf(data.badRows())).toUpperCase(Locale.ROOT)));
         }
 
         private static String override(String key, String saved) {
             return System.getProperty(ConfigLoader.ROOT + ".data." + key, saved);
+        }
+    }
+
+    /** A trained run opened for a command that reads a CSV with it: its classifier and {@link DataOptions}. */
+    public record OpenedRun(RunFolder run, Classifier classifier, DataOptions data) {
+        public static OpenedRun of(Path runFolder) {
+            RunFolder run = new RunFolder(runFolder);
+            Classifier classifier = run.classifier();
+            return new OpenedRun(run, classifier, DataOptions.of(run));
+        }
+
+        public String textColumn() {
+            return data.textColumn();
+        }
+
+        public String labelColumn() {
+            return data.labelColumn();
+        }
+
+        public Settings.BadRowPolicy badRows() {
+            return data.badRows();
         }
     }
 

@@ -2,11 +2,9 @@ package dev.bertclf.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.io.ChildJvm;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,31 +110,14 @@ public final class PeerBenchmark {
     /** Runs a product launcher in a child JVM with this JVM's options and the project's class path. */
     static String product(String mainClass, String testCsv, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("-X") || a.startsWith("-Dorg.")) {
-                cmd.add(a);
-            }
-        }
+        cmd.add(ChildJvm.java());
+        cmd.addAll(ChildJvm.inheritedOptions());
         cmd.add("-Dbertclf.data.test=" + testCsv);
         cmd.add("-cp");
-        cmd.add(classPath());
+        cmd.add(String.join(java.io.File.pathSeparator, ChildJvm.classPath()));
         cmd.add(mainClass);
         cmd.addAll(Arrays.asList(args));
         return run(cmd);
-    }
-
-    /** The project's class path: exec:java's class loader, or this JVM's class path. */
-    private static String classPath() {
-        if (Thread.currentThread().getContextClassLoader() instanceof URLClassLoader loader
-                && loader.getURLs().length > 0) {
-            List<String> parts = new ArrayList<>();
-            for (URL u : loader.getURLs()) {
-                parts.add(u.getPath());
-            }
-            return String.join(java.io.File.pathSeparator, parts);
-        }
-        return System.getProperty("java.class.path");
     }
 
     static JsonNode peer(Path script, String... args) throws IOException, InterruptedException {

@@ -108,6 +108,7 @@ public final class ConfigLoader {
         var features = Settings.FeatureSettings.read(v);
         var train = Settings.TrainSettings.read(v);
         var serve = Settings.ServeSettings.read(v);
+        var score = Settings.ScoreSettings.read(v);
         if (sameFile(data.train(), data.test())) {
             v.problem(ROOT + ".data.train and " + ROOT + ".data.test are the same file ("
                     + data.test().toAbsolutePath() + "): the test set must be held out from training");
@@ -115,7 +116,7 @@ public final class ConfigLoader {
         if (v.checkFiles()) {
             checkMaxPositions(model, features, v.problems());
         }
-        return new Settings(v.string("experiment"), model, data, features, train, serve, v.c());
+        return new Settings(v.string("experiment"), model, data, features, train, serve, score, v.c());
     }
 
     private static boolean sameFile(Path a, Path b) {
@@ -151,7 +152,7 @@ public final class ConfigLoader {
     /** Settings a resumed run may change: where things are and how it reports, never what it computes. */
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
             "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "data.train", "data.test",
-            "data.download", "serve");
+            "data.download", "serve", "score");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

@@ -16,7 +16,7 @@ import java.util.Locale;
  * @param config the resolved {@code bertclf} tree, saved with every run
  */
 public record Settings(String experiment, ModelSettings model, DataSettings data, FeatureSettings features,
-                       TrainSettings train, ServeSettings serve, Config config) {
+                       TrainSettings train, ServeSettings serve, ScoreSettings score, Config config) {
 
     /** How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}. */
     public static String nameOf(Enum<?> choice) {
@@ -194,6 +194,21 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                         + ConfigLoader.ROOT + ".serve.predict-timeout-ms (" + s.predictTimeoutMs() + ")");
             }
             return s;
+        }
+    }
+
+    public enum OutputFormat { AUTO, PARQUET, CSV }
+
+    /**
+     * Batch scoring on Apache Spark.
+     *
+     * @param batchSize texts per forward pass on an executor
+     * @param threads   ND4J threads per forward pass (0 = the executor's cores)
+     */
+    public record ScoreSettings(int batchSize, OutputFormat format, boolean overwrite, int threads) {
+        static ScoreSettings read(ConfigValues v) {
+            return new ScoreSettings(v.intIn("score.batch-size", 1, 4096), v.choice("score.format", OutputFormat.class),
+                    v.bool("score.overwrite"), v.intIn("score.threads", 0, 1024));
         }
     }
 

@@ -1,5 +1,6 @@
 /**
- * Durable files and console progress: atomic writes (temp file, fsync, rename), progress bars. Depends on nothing
+ * Durable files and console progress: atomic writes (temp file, fsync, rename), progress bars, and
+ * child JVMs (class path, options, peak memory). Depends on nothing
  * else in the project.
  */
 package dev.bertclf.io;

@@ -1,4 +1,4 @@
-package dev.bertclf.app;
+package dev.bertclf.model;
 
 import dev.bertclf.nd4jfix.ArrayCacheOff;
 

@@ -1,0 +1,60 @@
+package dev.bertclf.io;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starting the project's code in another JVM: the java binary, the class path and the options this JVM has. */
+public final class ChildJvm {
+    private ChildJvm() {
+    }
+
+    public static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** The project's class path: exec:java's class loader, or this JVM's class path (Surefire sets it too). */
+    public static List<String> classPath() {
+        List<String> parts = new ArrayList<>();
+        if (Thread.currentThread().getContextClassLoader() instanceof URLClassLoader loader
+                && loader.getURLs().length > 0) {
+            for (URL u : loader.getURLs()) {
+                parts.add(u.getPath());
+            }
+        } else {
+            parts.addAll(List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
+        }
+        return parts;
+    }
+
+    /** This JVM's heap, {@code -Dorg.*} (ND4J, JavaCPP) and {@code --add-opens} options, for a child like it. */
+    public static List<String> inheritedOptions() {
+        List<String> out = new ArrayList<>();
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("-X") || a.startsWith("-Dorg.") || a.startsWith("--add-opens")) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** Peak resident set size (VmHWM) of a live process, in GB; NaN once it has exited or without /proc. */
+    public static double peakRssGb(long pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+}

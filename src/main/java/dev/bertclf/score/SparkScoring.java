@@ -1,0 +1,186 @@
+package dev.bertclf.score;
+
+import dev.bertclf.config.Settings;
+import dev.bertclf.config.Settings.BadRowPolicy;
+import dev.bertclf.data.DataException;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Batch scoring with Spark, as named steps on the driver: open the input, check its columns, count its rows and
+ * bad rows, score every partition on the executors, write the result atomically, and check that every row came
+ * out. Input problems are found before any scoring starts and reported as {@link DataException}s.
+ */
+public final class SparkScoring {
+    private static final Logger log = LoggerFactory.getLogger(SparkScoring.class);
+
+    private SparkScoring() {
+    }
+
+    /** A session on {@code local[*]}, unless {@code spark.master} is set (by spark-submit or {@code -D}). */
+    public static SparkSession session(String appName) {
+        SparkConf conf = new SparkConf().setAppName(appName);
+        if (!conf.contains("spark.master")) {
+            conf.setMaster("local[*]");
+            conf.setIfMissing("spark.ui.enabled", "false");
+        }
+        return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    public static ScoreReport score(SparkSession spark, ScoreJob job) {
+        long start = System.nanoTime();
+        job.run().requireServable();
+        List<String> labels = job.run().labels();
+        Settings.OutputFormat format = TableFiles.outputFormat(job.output(), job.settings().format());
+        TableFiles.requireFreeOutput(spark, job.output(), job.settings().overwrite());
+
+        Dataset<Row> input = TableFiles.read(spark, job.input(), job.badRows());
+        List<String> kept = keptColumns(input, job, labels);
+        Counts counts = count(spark, input, job);
+        Dataset<Row> good = job.badRows() == BadRowPolicy.SKIP ? input.filter(functions.not(emptyText(job))) : input;
+
+        Dataset<Row> scored = spread(spark, good).mapPartitions(scorer(spark, input, job, kept), Encoders.row(
+                outputSchema(input.schema(), kept, labels)));
+        TableFiles.writeAtomically(scored, job.output(), format, job.settings().overwrite());
+
+        long written = TableFiles.readAll(spark, job.output()).count();
+        if (written != counts.rows() - counts.skipped()) {
+            throw new IllegalStateException(job.output() + " holds " + written + " rows, expected "
+                    + (counts.rows() - counts.skipped()));
+        }
+        return new ScoreReport(counts.rows(), counts.skipped(), written, job.output(), format,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * At least one partition per task slot of the cluster ({@code spark.default.parallelism}): a single CSV file
+     * read with line breaks in quoted fields is one partition, and would keep every core but one idle.
+     */
+    private static Dataset<Row> spread(SparkSession spark, Dataset<Row> rows) {
+        int slots = spark.sparkContext().defaultParallelism();
+        return rows.rdd().getNumPartitions() < slots ? rows.repartition(slots) : rows;
+    }
+
+    /** Every input column except the text, checked against the columns the output adds. */
+    private static List<String> keptColumns(Dataset<Row> input, ScoreJob job, List<String> labels) {
+        List<String> columns = Arrays.asList(input.columns());
+        if (!columns.contains(job.textColumn())) {
+            throw new DataException(job.input() + " has no text column '" + job.textColumn() + "' (columns: "
+                    + String.join(", ", columns) + "); set -Dbertclf.data.text-column");
+        }
+        StructField text = input.schema().apply(job.textColumn());
+        if (!text.dataType().equals(DataTypes.StringType)) {
+            throw new DataException("column '" + job.textColumn() + "' of " + job.input() + " holds "
+                    + text.dataType().simpleString() + ", not text");
+        }
+        List<String> kept = columns.stream().filter(c -> !c.equals(job.textColumn())).toList();
+        for (String added : addedColumns(labels)) {
+            if (kept.contains(added)) {
+                throw new DataException(job.input() + " already has a column '" + added
+                        + "', which the output adds; rename it first");
+            }
+        }
+        return kept;
+    }
+
+    private static List<String> addedColumns(List<String> labels) {
+        List<String> added = new ArrayList<>(List.of("label"));
+        labels.forEach(l -> added.add("p_" + l));
+        return added;
+    }
+
+    private record Counts(long rows, long skipped) {
+    }
+
+    /**
+     * Rows in the input and rows with an empty text; an empty input, and any bad row under {@code fail}, stop the
+     * job here (malformed CSV records already did, while counting).
+     */
+    private static Counts count(SparkSession spark, Dataset<Row> input, ScoreJob job) {
+        long rows = TableFiles.guard(job.input(), () -> job.badRows() == BadRowPolicy.SKIP
+                ? TableFiles.readAll(spark, job.input()).count() : input.count());
+        if (rows == 0) {
+            throw new DataException(job.input() + " has no rows to score");
+        }
+        Dataset<Row> empty = input.filter(emptyText(job));
+        if (job.badRows() == BadRowPolicy.FAIL) {
+            List<Row> first = TableFiles.guard(job.input(), () -> empty
+                    .withColumn("file", functions.input_file_name()).limit(1).collectAsList());
+            if (!first.isEmpty()) {
+                throw new DataException("empty text in column '" + job.textColumn() + "' of " + describe(first.get(0))
+                        + "; set -Dbertclf.data.bad-rows=skip to leave such rows out");
+            }
+            return new Counts(rows, 0);
+        }
+        long kept = TableFiles.guard(job.input(), () -> input.count()) - TableFiles.guard(job.input(), empty::count);
+        if (rows - kept > 0) {
+            log.warn("Skipping {} of {} rows of {}: malformed, or no text in column '{}'", rows - kept, rows,
+                    job.input(), job.textColumn());
+        }
+        return new Counts(rows, rows - kept);
+    }
+
+    private static String describe(Row r) {
+        List<String> fields = new ArrayList<>();
+        String[] names = r.schema().fieldNames();
+        for (int i = 0; i < names.length - 1; i++) {
+            fields.add(names[i] + "=" + r.get(i));
+        }
+        return r.getString(names.length - 1) + " (row " + String.join(", ", fields) + ")";
+    }
+
+    private static Column emptyText(ScoreJob job) {
+        Column text = functions.col(job.textColumn());
+        return text.isNull().or(functions.trim(text).equalTo(""));
+    }
+
+    private static PartitionScorer scorer(SparkSession spark, Dataset<Row> input, ScoreJob job, List<String> kept) {
+        List<String> columns = Arrays.asList(input.columns());
+        int[] keptIndexes = kept.stream().mapToInt(columns::indexOf).toArray();
+        int threads = job.settings().threads() > 0 ? job.settings().threads()
+                : executorCores(spark.sparkContext().getConf());
+        log.info("Scoring {} with {} in batches of {}, {} ND4J threads per forward pass", job.input(),
+                job.run().id(), job.settings().batchSize(), threads == 0 ? "all the executor's" : threads);
+        return new PartitionScorer(job.run().dir().toAbsolutePath().toString(), columns.indexOf(job.textColumn()),
+                keptIndexes, job.settings().batchSize(), threads);
+    }
+
+    /**
+     * The cores each executor was given: N of {@code local[N]}, the machine's for {@code local[*]},
+     * {@code spark.executor.cores} when set, else 0 (the executor's machine decides).
+     */
+    static int executorCores(SparkConf conf) {
+        String master = conf.get("spark.master", "local[*]").toLowerCase(Locale.ROOT);
+        if (master.equals("local")) {
+            return 1;
+        }
+        if (master.startsWith("local[")) {
+            String n = master.substring(6, master.indexOf(']')).split(",")[0].trim();
+            return n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
+        }
+        return conf.contains("spark.executor.cores") ? conf.getInt("spark.executor.cores", 0) : 0;
+    }
+
+    private static StructType outputSchema(StructType input, List<String> kept, List<String> labels) {
+        List<StructField> fields = new ArrayList<>();
+        kept.forEach(c -> fields.add(input.apply(c)));
+        fields.add(DataTypes.createStructField("label", DataTypes.StringType, false));
+        labels.forEach(l -> fields.add(DataTypes.createStructField("p_" + l, DataTypes.DoubleType, false)));
+        return DataTypes.createStructType(fields);
+    }
+}

@@ -1,0 +1,268 @@
+package dev.bertclf.score;
+
+import dev.bertclf.RealBert;
+import dev.bertclf.app.PredictCommand;
+import dev.bertclf.config.Settings;
+import dev.bertclf.config.Settings.BadRowPolicy;
+import dev.bertclf.data.DataException;
+import dev.bertclf.run.RunFolder;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Batch scoring in a real SparkSession on {@code local[2]}, against {@code Predict} on the same rows of a real run
+ * folder: the same labels and probabilities, every row kept, bad rows handled as {@code data.bad-rows} says, and
+ * nothing at the output path when a job fails.
+ */
+@Tag("slow")
+class SparkScoringTest {
+    static final Path FIXTURE = RealBert.resource("/score/reviews-200.csv");
+    static RunFolder run;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void trainedRun() throws IOException {
+        run = RealBert.tinyRun();
+    }
+
+    /** The session on local[2] (a new one after the Score command stopped its own). */
+    static SparkSession spark() {
+        return SparkSession.builder().master("local[2]").appName("SparkScoringTest")
+                .config("spark.ui.enabled", "false").getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark().stop();
+    }
+
+    static ScoreJob job(RunFolder run, Path input, Path output, BadRowPolicy badRows) {
+        return new ScoreJob(run, input.toString(), output.toString(), "review", badRows,
+                new Settings.ScoreSettings(16, Settings.OutputFormat.AUTO, false, 0));
+    }
+
+    /** Predict's answers on a CSV, by the id column of each input row: label, then one probability per label. */
+    static Map<String, List<String>> predictById(RunFolder run, Path input, Path output) throws IOException {
+        assertEquals(0, PredictCommand.main(new String[]{run.dir().toString(), input.toString(), output.toString()}));
+        List<CSVRecord> in = records(input);
+        List<CSVRecord> out = records(output);
+        assertEquals(in.size(), out.size());
+        Map<String, List<String>> byId = new HashMap<>();
+        for (int i = 0; i < in.size(); i++) {
+            List<String> answer = new ArrayList<>(out.get(i).toList());
+            byId.put(in.get(i).get("id"), answer.subList(1, answer.size()));
+        }
+        return byId;
+    }
+
+    static List<CSVRecord> records(Path csv) throws IOException {
+        try (Reader r = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
+            return CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).build().parse(r).getRecords();
+        }
+    }
+
+    /** Checks the scored rows against Predict's answers: same ids, labels, and probabilities within 1e-5. */
+    static void assertSameAsPredict(Map<String, List<String>> expected, List<Row> scored) {
+        assertEquals(expected.size(), scored.size(), "every row is scored once");
+        for (Row r : scored) {
+            String id = String.valueOf(r.get(r.fieldIndex("id")));
+            List<String> e = expected.get(id);
+            assertTrue(e != null, "row " + id + " comes from the input");
+            assertEquals(e.get(0), r.getString(r.fieldIndex("label")), "label of row " + id);
+            assertEquals(Double.parseDouble(e.get(1)), r.getDouble(r.fieldIndex("p_negative")), 1e-5, "row " + id);
+            assertEquals(Double.parseDouble(e.get(2)), r.getDouble(r.fieldIndex("p_positive")), 1e-5, "row " + id);
+        }
+    }
+
+    @Test
+    void twoHundredRowsGetTheLabelsAndProbabilitiesThatPredictGives() throws IOException {
+        Map<String, List<String>> expected = predictById(run, FIXTURE, tmp.resolve("predict.csv"));
+        Path output = tmp.resolve("scored.parquet");
+
+        ScoreReport report = SparkScoring.score(spark(), job(run, FIXTURE, output, BadRowPolicy.FAIL));
+
+        assertEquals(200, report.rowsRead());
+        assertEquals(200, report.scored());
+        assertEquals(0, report.skipped());
+        assertEquals(Settings.OutputFormat.PARQUET, report.format());
+        var table = spark().read().parquet(output.toString());
+        assertEquals(List.of("id", "sentiment", "label", "p_negative", "p_positive"), Arrays.asList(table.columns()));
+        List<Row> rows = table.collectAsList();
+        assertSameAsPredict(expected, rows);
+        Map<String, String> sentiment = new HashMap<>();
+        records(FIXTURE).forEach(r -> sentiment.put(r.get("id"), r.get("sentiment")));
+        rows.forEach(r -> assertEquals(sentiment.get(r.getString(0)), r.getString(1), "passed-through column"));
+        assertTrue(rows.stream().map(r -> r.getString(2)).distinct().count() == 2, "both labels occur");
+    }
+
+    @Test
+    void aFolderOfCsvFilesIsScoredIntoCsv() throws IOException {
+        List<CSVRecord> fixture = records(FIXTURE);
+        Path folder = Files.createDirectories(tmp.resolve("in"));
+        writeCsv(folder.resolve("part-a.csv"), fixture.subList(0, 6));
+        writeCsv(folder.resolve("part-b.csv"), fixture.subList(6, 12));
+        Map<String, List<String>> expected = predictById(run, writeCsv(tmp.resolve("all.csv"), fixture.subList(0, 12)),
+                tmp.resolve("predict.csv"));
+        Path output = tmp.resolve("scored.csv");
+
+        ScoreReport report = SparkScoring.score(spark(), job(run, folder, output, BadRowPolicy.FAIL));
+
+        assertEquals(Settings.OutputFormat.CSV, report.format());
+        assertTrue(Files.isDirectory(output), "Spark writes a folder of part files");
+        List<Row> rows = spark().read().option("header", "true").option("inferSchema", "true").csv(output.toString())
+                .collectAsList();
+        assertEquals(12, report.scored());
+        assertSameAsPredict(expected, rows);
+    }
+
+    static Path writeCsv(Path file, List<CSVRecord> rows) throws IOException {
+        StringBuilder sb = new StringBuilder("id,review,sentiment\r\n");
+        try (var p = new org.apache.commons.csv.CSVPrinter(sb, CSVFormat.RFC4180)) {
+            for (CSVRecord r : rows) {
+                p.printRecord(r.get("id"), r.get("review"), r.get("sentiment"));
+            }
+        }
+        return Files.writeString(file, sb);
+    }
+
+    static Path badRows(Path dir) throws IOException {
+        return Files.writeString(dir.resolve("bad.csv"), """
+                id,review,sentiment
+                1,"A fine, moving film.",positive
+                2,,negative
+                3,"Dull and long.",negative,extra
+                4,"   ",positive
+                5,"Loved every minute.",positive
+                """);
+    }
+
+    @Test
+    void badRowsAreSkippedAndCountedUnderSkip() throws IOException {
+        Path output = tmp.resolve("out.parquet");
+        ScoreReport report = SparkScoring.score(spark(), job(run, badRows(tmp), output, BadRowPolicy.SKIP));
+        assertEquals(5, report.rowsRead());
+        assertEquals(3, report.skipped(), "an empty text, a blank text and a row with an extra field");
+        assertEquals(2, report.scored());
+        assertEquals(List.of("1", "5"), spark().read().parquet(output.toString()).select("id").as(
+                org.apache.spark.sql.Encoders.STRING()).collectAsList().stream().sorted().toList());
+    }
+
+    @Test
+    void anEmptyTextUnderFailStopsTheJobNamingFileAndRowAndWritesNothing() throws IOException {
+        Path input = Files.writeString(tmp.resolve("empty-text.csv"),
+                "id,review,sentiment\n1,\"Good.\",positive\n2,,negative\n");
+        Path output = tmp.resolve("out.parquet");
+        DataException e = assertThrows(DataException.class,
+                () -> SparkScoring.score(spark(), job(run, input, output, BadRowPolicy.FAIL)));
+        assertTrue(e.getMessage().contains("empty-text.csv") && e.getMessage().contains("id=2"), e.getMessage());
+        assertNothingAt(output);
+    }
+
+    @Test
+    void aMalformedRecordUnderFailStopsTheJobNamingTheInput() throws IOException {
+        Path output = tmp.resolve("out.parquet");
+        DataException e = assertThrows(DataException.class,
+                () -> SparkScoring.score(spark(), job(run, badRows(tmp), output, BadRowPolicy.FAIL)));
+        assertTrue(e.getMessage().contains("bad.csv") && e.getMessage().contains("Malformed"), e.getMessage());
+        assertNothingAt(output);
+    }
+
+    @Test
+    void aJobThatFailsOnTheExecutorsLeavesNothingAtTheOutputPath() throws IOException {
+        Path broken = Files.createDirectories(tmp.resolve("broken-run"));
+        try (Stream<Path> files = Files.walk(run.dir())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path to = broken.resolve(run.dir().relativize(f).toString());
+                Files.createDirectories(to.getParent());
+                Files.copy(f, to);
+            }
+        }
+        Path model = broken.resolve(RunFolder.MODEL);
+        Files.write(model, Arrays.copyOf(Files.readAllBytes(model), 4096));
+        Path output = tmp.resolve("out.parquet");
+
+        assertThrows(Exception.class,
+                () -> SparkScoring.score(spark(), job(new RunFolder(broken), FIXTURE, output, BadRowPolicy.FAIL)));
+
+        assertNothingAt(output);
+    }
+
+    static void assertNothingAt(Path output) throws IOException {
+        assertFalse(Files.exists(output), output + " must not exist");
+        try (Stream<Path> siblings = Files.list(output.getParent())) {
+            List<String> staging = siblings.map(p -> p.getFileName().toString())
+                    .filter(n -> n.contains(output.getFileName().toString())).toList();
+            assertEquals(List.of(), staging, "no staging folder is left behind");
+        }
+    }
+
+    @Test
+    void everyBadInputGetsExitCode2AClearMessageAndNoOutput() throws IOException {
+        Path out = tmp.resolve("out.parquet");
+        String fixture = FIXTURE.toString();
+        Path incomplete = Files.createDirectories(tmp.resolve("incomplete-run"));
+        Files.copy(run.file(RunFolder.CONFIG), incomplete.resolve(RunFolder.CONFIG));
+        Path headerOnly = Files.writeString(tmp.resolve("header-only.csv"), "id,review,sentiment\n");
+        Path corrupt = Files.write(tmp.resolve("corrupt.parquet"), new byte[]{'P', 'A', 'R', '1', 0, 1, 2, 3, 4, 5});
+        Path taken = Files.createDirectories(tmp.resolve("taken.parquet"));
+
+        assertBadInput("has no model/model.fb", tmp.resolve("no-such-run").toString(), fixture, out.toString());
+        assertBadInput("has no model/model.fb", incomplete.toString(), fixture, out.toString());
+        assertBadInput("has no rows", run.dir().toString(), headerOnly.toString(), out.toString());
+        assertBadInput("corrupt.parquet", run.dir().toString(), corrupt.toString(), out.toString());
+        assertBadInput("input not found", run.dir().toString(), tmp.resolve("none.csv").toString(), out.toString());
+        assertBadInput("already exists", run.dir().toString(), fixture, taken.toString());
+        System.setProperty("bertclf.data.text-column", "body");
+        try {
+            assertBadInput("no text column 'body'", run.dir().toString(), fixture, out.toString());
+        } finally {
+            System.clearProperty("bertclf.data.text-column");
+        }
+        assertNothingAt(out);
+        try (Stream<Path> left = Files.list(taken)) {
+            assertEquals(0, left.count(), "an existing output is left as it was");
+        }
+    }
+
+    private static void assertBadInput(String message, String... args) {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.err;
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = dev.bertclf.app.ScoreCommand.main(args);
+        } finally {
+            System.setErr(saved);
+        }
+        String said = err.toString(StandardCharsets.UTF_8);
+        System.out.println("Score said: " + said.strip());
+        assertEquals(2, code, "exit code for " + message + "; said: " + said);
+        assertTrue(said.contains(message), "expected '" + message + "' in: " + said);
+    }
+}
