@@ -2,6 +2,7 @@ package dev.bertclf.app;
 
 import dev.bertclf.bench.ForwardBenchmark;
 import dev.bertclf.bench.PeerBenchmark;
+import dev.bertclf.bench.ScoreBenchmark;
 import dev.bertclf.bench.ServeBenchmark;
 import dev.bertclf.bench.TrainingBenchmark;
 import dev.bertclf.config.Settings;
@@ -81,6 +82,20 @@ public final class BenchmarkCommand {
         return Cli.run("BenchmarkServe", () -> {
             Settings s = Cli.settings(args);
             ServeBenchmark.run(s, reviews(s, 64));
+            return Cli.OK;
+        });
+    }
+
+    /** Args: {@code <run-folder> <spark-home> <job-jar> [rows]}: Predict vs Score, reviews from data.test. */
+    public static int score(String[] args) {
+        return Cli.run("BenchmarkScore", () -> {
+            if (args.length < 3) {
+                System.err.println("usage: BenchmarkScore <run-folder> <spark-home> <job-jar> [rows]");
+                return Cli.BAD_INPUT;
+            }
+            Settings s = Cli.settings(new String[0]);
+            ScoreBenchmark.run(Path.of(args[0]), reviews(s, args.length > 3 ? Integer.parseInt(args[3]) : 2000),
+                    Path.of(args[1]), Path.of(args[2]), Path.of("target", "score-benchmark"));
             return Cli.OK;
         });
     }

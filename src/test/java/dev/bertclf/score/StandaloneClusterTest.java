@@ -37,12 +37,13 @@ class StandaloneClusterTest {
                 tmp.resolve("predict.csv"));
         Path output = tmp.resolve("scored.parquet");
         Path cluster = tmp.resolve("cluster");
+        Path appJar = ProjectSparkHome.create(tmp.resolve("spark-home"));
 
-        try (StandaloneCluster c = StandaloneCluster.start(cluster, 2, 1, "2g")) {
+        try (StandaloneCluster c = StandaloneCluster.start(tmp.resolve("spark-home"), cluster, 2, 1, "2g")) {
             List<String> cmd = c.submitCommand(List.of("-Xmx1g"), List.of("spark.executor.memory=2g",
                     "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.maxbytes=2g "
                             + "-Dorg.bytedeco.javacpp.maxphysicalbytes=3g", "spark.ui.enabled=false"),
-                    "Score", List.of(run.dir().toString(), SparkScoringTest.FIXTURE.toString(), output.toString()));
+                    appJar, "Score", List.of(run.dir().toString(), SparkScoringTest.FIXTURE.toString(), output.toString()));
             Path log = tmp.resolve("submit.log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             assertTrue(p.waitFor(10, TimeUnit.MINUTES), "Score finishes");

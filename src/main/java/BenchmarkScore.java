@@ -1,0 +1,9 @@
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkScore -Dexec.args="..."} (see README, Benchmarks). */
+public final class BenchmarkScore {
+    private BenchmarkScore() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(dev.bertclf.app.BenchmarkCommand.score(args));
+    }
+}
