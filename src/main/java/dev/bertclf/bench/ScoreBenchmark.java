@@ -94,8 +94,10 @@ public final class ScoreBenchmark {
             sample(peaks, "driver", p.pid());
             if (!cluster.isEmpty()) {
                 for (ProcessHandle h : cluster.get("cluster").processes()) {
-                    String name = h.info().arguments().map(ScoreBenchmark::role).orElse("jvm");
-                    sample(peaks, name + " " + h.pid(), h.pid());
+                    if (h.info().command().orElse("").endsWith("java")) {
+                        String name = h.info().arguments().map(ScoreBenchmark::role).orElse("jvm");
+                        sample(peaks, name + " " + h.pid(), h.pid());
+                    }
                 }
             }
         }
