@@ -30,7 +30,7 @@ class PackageLayersTest {
             Map.entry("run", Set.of("config", "io", "data", "model")),
             Map.entry("train", Set.of("config", "io", "data", "model", "nd4jfix", "run")),
             Map.entry("serve", Set.of("config", "model", "run")),
-            Map.entry("score", Set.of("config", "data", "model", "run")),
+            Map.entry("score", Set.of("config", "io", "data", "model", "run")),
             Map.entry("bench", Set.of("config", "io", "graph", "nd4jfix", "data", "model", "run", "train", "serve",
                     "score")),
             Map.entry("app", Set.of("config", "io", "graph", "nd4jfix", "data", "model", "run", "train", "serve",

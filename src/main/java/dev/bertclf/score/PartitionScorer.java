@@ -4,6 +4,7 @@ import dev.bertclf.model.Classifier;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,8 +21,10 @@ import java.util.NoSuchElementException;
  * @param textIndex   position of the text column in the input rows
  * @param keptIndexes positions of the input columns copied to the output
  * @param threads     ND4J threads per forward pass (0 = the executor machine's cores)
+ * @param done        rows scored so far, for the driver's progress bar
  */
-record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batchSize, int threads)
+record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batchSize, int threads,
+                       LongAccumulator done)
         implements MapPartitionsFunction<Row, Row> {
 
     @Override
@@ -69,5 +72,6 @@ record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batc
             }
             out.add(RowFactory.create(values));
         }
+        done.add(batch.size());
     }
 }

@@ -13,6 +13,9 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+import dev.bertclf.io.ProgressBars;
+import me.tongfei.progressbar.ProgressBar;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +23,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Batch scoring with Spark, as named steps on the driver: open the input, check its columns, count its rows and
@@ -54,26 +60,52 @@ public final class SparkScoring {
         Counts counts = count(spark, input, job);
         Dataset<Row> good = job.badRows() == BadRowPolicy.SKIP ? input.filter(functions.not(emptyText(job))) : input;
 
-        Dataset<Row> scored = spread(spark, good).mapPartitions(scorer(spark, input, job, kept), Encoders.row(
-                outputSchema(input.schema(), kept, labels)));
-        TableFiles.writeAtomically(scored, job.output(), format, job.settings().overwrite());
+        LongAccumulator done = spark.sparkContext().longAccumulator("rows scored");
+        long expected = counts.rows() - counts.skipped();
+        Dataset<Row> scored = spread(spark, good, expected).mapPartitions(scorer(spark, input, job, kept, done),
+                Encoders.row(outputSchema(input.schema(), kept, labels)));
+        try (ProgressBar bar = ProgressBars.of("Score", expected);
+             AutoCloseable progress = follow(done, bar)) {
+            TableFiles.writeAtomically(scored, job.output(), format, job.settings().overwrite());
+        } catch (Exception e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
 
         long written = TableFiles.readAll(spark, job.output()).count();
-        if (written != counts.rows() - counts.skipped()) {
-            throw new IllegalStateException(job.output() + " holds " + written + " rows, expected "
-                    + (counts.rows() - counts.skipped()));
+        if (written != expected) {
+            throw new IllegalStateException(job.output() + " holds " + written + " rows, expected " + expected);
         }
         return new ScoreReport(counts.rows(), counts.skipped(), written, job.output(), format,
                 (System.nanoTime() - start) / 1e9);
     }
 
+    /** Rows per partition when the input has too few partitions: a few minutes of scoring each on BERT-base. */
+    static final long ROWS_PER_PARTITION = 256;
+
     /**
-     * At least one partition per task slot of the cluster ({@code spark.default.parallelism}): a single CSV file
-     * read with line breaks in quoted fields is one partition, and would keep every core but one idle.
+     * At least one partition per task slot of the cluster ({@code spark.default.parallelism}), and no more than
+     * {@link #ROWS_PER_PARTITION} rows in each, so that progress shows and a retried task repeats little. A single
+     * CSV file with line breaks in quoted fields is read as one partition, which would keep every core but one
+     * idle.
      */
-    private static Dataset<Row> spread(SparkSession spark, Dataset<Row> rows) {
-        int slots = spark.sparkContext().defaultParallelism();
-        return rows.rdd().getNumPartitions() < slots ? rows.repartition(slots) : rows;
+    private static Dataset<Row> spread(SparkSession spark, Dataset<Row> rows, long count) {
+        int wanted = (int) Math.max(spark.sparkContext().defaultParallelism(),
+                Math.min(100_000, (count + ROWS_PER_PARTITION - 1) / ROWS_PER_PARTITION));
+        return rows.rdd().getNumPartitions() < wanted ? rows.repartition(wanted) : rows;
+    }
+
+    /** Moves the progress bar to the rows the finished tasks scored, every second, until closed. */
+    private static AutoCloseable follow(LongAccumulator done, ProgressBar bar) {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "score-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.scheduleAtFixedRate(() -> bar.stepTo(done.value()), 1, 1, TimeUnit.SECONDS);
+        return () -> {
+            timer.shutdownNow();
+            bar.stepTo(done.value());
+        };
     }
 
     /** Every input column except the text, checked against the columns the output adds. */
@@ -149,7 +181,8 @@ public final class SparkScoring {
         return text.isNull().or(functions.trim(text).equalTo(""));
     }
 
-    private static PartitionScorer scorer(SparkSession spark, Dataset<Row> input, ScoreJob job, List<String> kept) {
+    private static PartitionScorer scorer(SparkSession spark, Dataset<Row> input, ScoreJob job, List<String> kept,
+                                          LongAccumulator done) {
         List<String> columns = Arrays.asList(input.columns());
         int[] keptIndexes = kept.stream().mapToInt(columns::indexOf).toArray();
         int threads = job.settings().threads() > 0 ? job.settings().threads()
@@ -157,7 +190,7 @@ public final class SparkScoring {
         log.info("Scoring {} with {} in batches of {}, {} ND4J threads per forward pass", job.input(),
                 job.run().id(), job.settings().batchSize(), threads == 0 ? "all the executor's" : threads);
         return new PartitionScorer(job.run().dir().toAbsolutePath().toString(), columns.indexOf(job.textColumn()),
-                keptIndexes, job.settings().batchSize(), threads);
+                keptIndexes, job.settings().batchSize(), threads, done);
     }
 
     /**
