@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * A Spark standalone cluster on this machine's loopback interface, started with the classes Spark's own scripts
  * call ({@code org.apache.spark.deploy.master.Master}, {@code ...worker.Worker}): a master and N workers, each its
  * own JVM with bounded memory, launched from a Spark home (a folder whose {@code jars/} holds Spark's jars: a Spark
- * distribution, or the folder {@code mvn -Pjob-jar dependency:copy-dependencies} fills from Maven). Applications
- * are submitted with {@link #submitCommand}, as {@code spark-submit} would.
+ * distribution, or the folder that {@code cluster/pom.xml} fills from Maven). Applications are submitted with
+ * {@link #submitCommand}, as {@code spark-submit} would.
  */
 public final class StandaloneCluster implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StandaloneCluster.class);
@@ -83,8 +83,8 @@ public final class StandaloneCluster implements AutoCloseable {
                 : Stream.empty()) {
             if (jars.noneMatch(j -> j.getFileName().toString().startsWith("spark-core_"))) {
                 throw new IllegalArgumentException(home.toAbsolutePath() + " is not a Spark home: no "
-                        + "jars/spark-core_*.jar. Fill one from Maven with: mvn -Pjob-jar dependency:copy-dependencies"
-                        + " -DincludeScope=provided -DoutputDirectory=" + home.resolve("jars"));
+                        + "jars/spark-core_*.jar. Fill one from Maven with: mvn -f cluster/pom.xml "
+                        + "dependency:copy-dependencies -DoutputDirectory=" + home.toAbsolutePath().resolve("jars"));
             }
         }
     }
