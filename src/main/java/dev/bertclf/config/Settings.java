@@ -6,7 +6,9 @@ import com.typesafe.config.ConfigRenderOptions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * The validated, resolved configuration of one run, as immutable records: one record per section of
@@ -31,6 +33,16 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             return base.endsWith(".conf") ? Path.of(base) : zooDir.resolve(base + ".conf");
         }
 
+        /** The descriptor names under a zoo folder, sorted. */
+        static List<String> availableDescriptors(Path zooDir) {
+            try (Stream<Path> files = Files.isDirectory(zooDir) ? Files.list(zooDir) : Stream.empty()) {
+                return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".conf"))
+                        .map(n -> n.substring(0, n.length() - ".conf".length())).sorted().toList();
+            } catch (java.io.IOException e) {
+                return List.of();
+            }
+        }
+
         static ModelSettings read(ConfigValues v) {
             var m = new ModelSettings(v.string("model.base"), v.path("model.zoo-dir"), v.path("model.cache-dir"),
                     v.intIn("model.encoder-layers", 1, 48), v.intIn("model.frozen-layers", 0, 48),
@@ -40,7 +52,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                         + ConfigLoader.ROOT + ".model.encoder-layers (" + m.encoderLayers() + ")");
             }
             if (v.checkFiles() && m.base() != null && m.zooDir() != null && !Files.isRegularFile(m.descriptorFile())) {
-                v.problem(ConfigLoader.ROOT + ".model.base: no model descriptor " + m.descriptorFile().toAbsolutePath());
+                v.problem(ConfigLoader.ROOT + ".model.base: no model descriptor " + m.descriptorFile().toAbsolutePath()
+                        + "; available in " + m.zooDir() + ": " + availableDescriptors(m.zooDir()));
             }
             return m;
         }

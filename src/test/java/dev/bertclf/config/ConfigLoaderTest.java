@@ -119,6 +119,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anUnknownBaseModelIsRefusedListingTheAvailableDescriptors() throws Exception {
+        Files.writeString(tmp.resolve("bert-a.conf"), "name = a");
+        Files.writeString(tmp.resolve("bert-b.conf"), "name = b");
+        Files.writeString(tmp.resolve("notes.txt"), "not a descriptor");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.model.zoo-dir", tmp.toString(), "bertclf.model.base", "bert-c")));
+        assertTrue(e.getMessage().contains("no model descriptor " + tmp.resolve("bert-c.conf").toAbsolutePath()
+                + "; available in " + tmp + ": [bert-a, bert-b]"), e.getMessage());
+    }
+
+    @Test
     void theSameFileForTrainingAndTestIsRefused() throws Exception {
         Path csv = Files.writeString(tmp.resolve("all.csv"), "review,sentiment\nfine,positive\n");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
