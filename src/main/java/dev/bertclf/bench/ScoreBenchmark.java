@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 public final class ScoreBenchmark {
     /** Executor heap and off-heap for BERT-base: loading model.fb takes about 3x its size on the heap. */
     static final String EXECUTOR_MEMORY = "3g";
-    static final String EXECUTOR_OFF_HEAP = "-Dorg.bytedeco.javacpp.maxbytes=3g -Dorg.bytedeco.javacpp.maxphysicalbytes=6g";
+    static final String EXECUTOR_OFF_HEAP =
+            "-Dorg.bytedeco.javacpp.maxbytes=3g -Dorg.bytedeco.javacpp.maxphysicalbytes=6g";
 
     private ScoreBenchmark() {
     }

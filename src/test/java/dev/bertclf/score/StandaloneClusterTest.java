@@ -43,7 +43,8 @@ class StandaloneClusterTest {
             List<String> cmd = c.submitCommand(List.of("-Xmx1g"), List.of("spark.executor.memory=2g",
                     "spark.executor.extraJavaOptions=-Dorg.bytedeco.javacpp.maxbytes=2g "
                             + "-Dorg.bytedeco.javacpp.maxphysicalbytes=3g", "spark.ui.enabled=false"),
-                    appJar, "Score", List.of(run.dir().toString(), SparkScoringTest.FIXTURE.toString(), output.toString()));
+                    appJar, "Score",
+                    List.of(run.dir().toString(), SparkScoringTest.FIXTURE.toString(), output.toString()));
             Path log = tmp.resolve("submit.log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             assertTrue(p.waitFor(10, TimeUnit.MINUTES), "Score finishes");
