@@ -1,5 +1,7 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.io.ChildJvm;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +30,7 @@ public final class Stats {
 
     /** Peak resident set size of this process so far (VmHWM), in GB; NaN where /proc is not available. */
     public static double peakRssGb() {
-        return procKb("/proc/self/status", "VmHWM:") / 1024.0 / 1024.0;
+        return ChildJvm.peakRssGb(ProcessHandle.current().pid());
     }
 
     /** A "Key: value kB" line of a /proc file, in kB; NaN when absent. */

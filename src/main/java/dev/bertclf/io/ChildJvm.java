@@ -44,7 +44,7 @@ public final class ChildJvm {
         return out;
     }
 
-    /** Peak resident set size (VmHWM) of a live process, in GB; NaN once it has exited or without /proc. */
+    /** Peak resident set size (VmHWM) of a live process (this one too), in GB; NaN once it has exited. */
     public static double peakRssGb(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {

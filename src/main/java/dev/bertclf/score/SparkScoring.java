@@ -140,31 +140,35 @@ public final class SparkScoring {
     }
 
     /**
-     * Rows in the input and rows with an empty text; an empty input, and any bad row under {@code fail}, stop the
-     * job here (malformed CSV records already did, while counting).
+     * Rows in the input and rows with an empty text, in one pass; an empty input, and any bad row under
+     * {@code fail}, stop the job here (malformed CSV records already did, while counting). Under {@code skip} a
+     * second pass counts the records the reader dropped as malformed.
      */
     private static Counts count(SparkSession spark, Dataset<Row> input, ScoreJob job) {
-        long rows = TableFiles.guard(job.input(), () -> job.badRows() == BadRowPolicy.SKIP
-                ? TableFiles.readAll(spark, job.input()).count() : input.count());
+        Row counts = TableFiles.guard(job.input(), () -> input.agg(functions.count(functions.lit(1)),
+                functions.count(functions.when(emptyText(job), 1))).first());
+        long read = counts.getLong(0);
+        long empty = counts.getLong(1);
+        long rows = job.badRows() == BadRowPolicy.SKIP
+                ? TableFiles.guard(job.input(), () -> TableFiles.readAll(spark, job.input()).count()) : read;
         if (rows == 0) {
             throw new DataException(job.input() + " has no rows to score");
         }
-        Dataset<Row> empty = input.filter(emptyText(job));
         if (job.badRows() == BadRowPolicy.FAIL) {
-            List<Row> first = TableFiles.guard(job.input(), () -> empty
-                    .withColumn("file", functions.input_file_name()).limit(1).collectAsList());
-            if (!first.isEmpty()) {
-                throw new DataException("empty text in column '" + job.textColumn() + "' of " + describe(first.get(0))
+            if (empty > 0) {
+                Row first = TableFiles.guard(job.input(), () -> input.filter(emptyText(job))
+                        .withColumn("file", functions.input_file_name()).first());
+                throw new DataException("empty text in column '" + job.textColumn() + "' of " + describe(first)
                         + "; set -Dbertclf.data.bad-rows=skip to leave such rows out");
             }
             return new Counts(rows, 0);
         }
-        long kept = TableFiles.guard(job.input(), () -> input.count()) - TableFiles.guard(job.input(), empty::count);
-        if (rows - kept > 0) {
-            log.warn("Skipping {} of {} rows of {}: malformed, or no text in column '{}'", rows - kept, rows,
+        long skipped = rows - (read - empty);
+        if (skipped > 0) {
+            log.warn("Skipping {} of {} rows of {}: malformed, or no text in column '{}'", skipped, rows,
                     job.input(), job.textColumn());
         }
-        return new Counts(rows, rows - kept);
+        return new Counts(rows, skipped);
     }
 
     private static String describe(Row r) {

@@ -179,13 +179,13 @@ public final class StandaloneCluster implements AutoCloseable {
                 if (alive >= n) {
                     return;
                 }
-                Thread.sleep(300);
             } catch (IOException notYet) {
-                sleep(300);
+                // the master is still starting
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);
             }
+            sleep(300);
         }
         throw new IOException(alive + " of " + n + " Spark workers registered within " + timeout.toSeconds()
                 + " s; see the logs in " + work.resolve("logs"));
