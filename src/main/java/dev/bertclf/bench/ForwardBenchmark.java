@@ -10,6 +10,7 @@ import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.GraphDefs;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.model.TfReference;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -40,17 +41,17 @@ public final class ForwardBenchmark {
         double importSeconds;
         try {
             long t0 = System.nanoTime();
-            PretrainedBert.load(d, fresh);
+            PretrainedBert.load(d, fresh, MavenArtifacts.Repositories.of(s.model()));
             importSeconds = (System.nanoTime() - t0) / 1e9;
         } finally {
             AtomicFiles.deleteRecursively(fresh);
         }
-        PretrainedBert.load(d, s.model().cacheDir());
+        PretrainedBert.load(d, s.model().cacheDir(), MavenArtifacts.Repositories.of(s.model()));
         List<Double> loads = new ArrayList<>();
         PretrainedBert.Loaded bert = null;
         for (int i = 0; i < 3; i++) {
             long t0 = System.nanoTime();
-            bert = PretrainedBert.load(d, s.model().cacheDir());
+            bert = PretrainedBert.load(d, s.model().cacheDir(), MavenArtifacts.Repositories.of(s.model()));
             loads.add((System.nanoTime() - t0) / 1e9);
         }
         System.out.printf("First import (unpack + freeze + validate + import + repair + save): %.1f s%n",
@@ -60,7 +61,7 @@ public final class ForwardBenchmark {
         SameDiff sd = bert.sd();
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
             for (int[] shape : new int[][]{{8, 128}, {1, 64}}) {
-                Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
+                Featurizer f = new Featurizer(bert.vocab(), d.normalization(),
                         new FeatureSettings(shape[1], Truncation.HEAD, 0.25, Padding.FIXED, true));
                 Featurizer.Batch b = f.featurize(texts.subList(0, shape[0]), true);
                 List<Double> sdTimes = time(() -> samediff(sd, b));

@@ -10,6 +10,7 @@ import dev.bertclf.nd4jfix.OffHeapRelease;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.train.DropoutMasks;
 import dev.bertclf.train.StepTimer;
@@ -62,12 +63,13 @@ public final class TrainingBenchmark {
     /** Fits {@code steps} batches of the shape with the product's training config, fixed-length features. */
     private static void train(Settings s, List<LabeledText> reviews, Shape shape, int steps, Listener... listeners) {
         ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
-        PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir());
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir(),
+                MavenArtifacts.Repositories.of(s.model()));
         SameDiff sd = bert.sd();
         ClassifierHead.attach(sd, d, 2, s.model().encoderLayers(), shape.frozenLayers(), s.model().dropout(), 1);
         sd.setTrainingConfig(TrainingSetup.config(s.train(), steps, s.model().dropout() > 0));
         QuietStdout.run(sd::createGradFunction);
-        Featurizer f = new Featurizer(bert.vocab(), d.lowerCase(),
+        Featurizer f = new Featurizer(bert.vocab(), d.normalization(),
                 new FeatureSettings(shape.seqLen(), Truncation.HEAD_TAIL, 0.25, Padding.FIXED, true));
         List<LabeledText> rows = new ArrayList<>();
         while (rows.size() < steps * shape.batch()) {

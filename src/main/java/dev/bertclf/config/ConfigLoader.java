@@ -151,8 +151,8 @@ public final class ConfigLoader {
 
     /** Settings a resumed run may change: where things are and how it reports, never what it computes. */
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
-            "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "data.train", "data.test",
-            "data.download", "serve", "score");
+            "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "model.repository",
+            "model.local-repository", "data.train", "data.test", "data.download", "serve", "score");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

@@ -25,9 +25,22 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         return choice.name().toLowerCase(Locale.ROOT).replace('_', '+');
     }
 
-    /** @param base descriptor name under zoo-dir, or a path to a descriptor file */
+    /**
+     * @param base            descriptor name under zoo-dir, or a path to a descriptor file
+     * @param repository      Maven repository that pretrained weights not on the class path are fetched from
+     * @param localRepository local Maven repository that fetched weights are kept in
+     */
     public record ModelSettings(String base, Path zooDir, Path cacheDir, int encoderLayers, int frozenLayers,
-                                double dropout) {
+                                double dropout, java.net.URI repository, Path localRepository) {
+        public static final String MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2";
+
+        /** Maven's own: {@code -Dmaven.repo.local} if set, else {@code ~/.m2/repository}. */
+        public static Path defaultLocalRepository() {
+            String set = System.getProperty("maven.repo.local");
+            return set != null && !set.isBlank() ? Path.of(set)
+                    : Path.of(System.getProperty("user.home"), ".m2", "repository");
+        }
+
         /** The descriptor file that {@code base} names. */
         public Path descriptorFile() {
             return base.endsWith(".conf") ? Path.of(base) : zooDir.resolve(base + ".conf");
@@ -44,9 +57,11 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         }
 
         static ModelSettings read(ConfigValues v) {
+            Path local = v.optionalPath("model.local-repository");
             var m = new ModelSettings(v.string("model.base"), v.path("model.zoo-dir"), v.path("model.cache-dir"),
                     v.intIn("model.encoder-layers", 1, 48), v.intIn("model.frozen-layers", 0, 48),
-                    v.doubleIn("model.dropout", 0, 0.9));
+                    v.doubleIn("model.dropout", 0, 0.9), repository(v),
+                    local != null ? local : defaultLocalRepository());
             if (m.frozenLayers() > m.encoderLayers()) {
                 v.problem(ConfigLoader.ROOT + ".model.frozen-layers (" + m.frozenLayers() + ") must not exceed "
                         + ConfigLoader.ROOT + ".model.encoder-layers (" + m.encoderLayers() + ")");
@@ -56,6 +71,20 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                         + "; available in " + m.zooDir() + ": " + availableDescriptors(m.zooDir()));
             }
             return m;
+        }
+
+        private static java.net.URI repository(ConfigValues v) {
+            String s = v.string("model.repository");
+            try {
+                java.net.URI u = new java.net.URI(s == null ? MAVEN_CENTRAL : s);
+                if (u.getScheme() != null && List.of("http", "https", "file").contains(u.getScheme())) {
+                    return u;
+                }
+            } catch (java.net.URISyntaxException e) {
+                // reported below
+            }
+            v.problem(ConfigLoader.ROOT + ".model.repository must be an http(s) or file URL: " + s);
+            return java.net.URI.create(MAVEN_CENTRAL);
         }
     }
 

@@ -23,8 +23,9 @@ import java.util.Map;
  * {@code BertIterator} drives:
  * <ol>
  *   <li>clean: drop NUL, U+FFFD and control characters; any whitespace becomes a space;</li>
- *   <li>put spaces around CJK ideographs;</li>
- *   <li>uncased models: strip accents (NFD, drop non-spacing marks), then lower-case;</li>
+ *   <li>put spaces around CJK ideographs (unless the model says not to);</li>
+ *   <li>strip accents (NFD, drop non-spacing marks) and lower-case, as the model's {@link TextNormalization}
+ *       says: uncased models do both, cased and multilingual ones neither;</li>
  *   <li>split on whitespace and around every punctuation character (ASCII and Unicode {@code P*});</li>
  *   <li>WordPiece: greedy longest match with {@code ##} continuations; a word with no match, or longer than
  *       100 characters, becomes {@code [UNK]}.</li>
@@ -36,11 +37,11 @@ public final class BertWordPieceTokenizer implements TokenizerFactory {
     public static final String UNK = "[UNK]";
     static final int MAX_WORD_CHARS = 100;
     private final Map<String, Integer> vocab;
-    private final boolean lowerCase;
+    private final TextNormalization normalization;
 
-    public BertWordPieceTokenizer(Map<String, Integer> vocab, boolean lowerCase) {
+    public BertWordPieceTokenizer(Map<String, Integer> vocab, TextNormalization normalization) {
         this.vocab = vocab;
-        this.lowerCase = lowerCase;
+        this.normalization = normalization;
     }
 
     /** Token → id of a vocabulary file: one token per line, the line number (from 0) is the id. */
@@ -78,15 +79,18 @@ public final class BertWordPieceTokenizer implements TokenizerFactory {
             }
             if (isWhitespace(c)) {
                 normal.append(' ');
-            } else if (isCjk(c)) {
+            } else if (normalization.splitCjk() && isCjk(c)) {
                 normal.append(' ').appendCodePoint(c).append(' ');
             } else {
                 normal.appendCodePoint(c);
             }
         });
         String s = normal.toString();
-        if (lowerCase) {
-            s = lowerCase(stripAccents(s));
+        if (normalization.stripAccents()) {
+            s = stripAccents(s);
+        }
+        if (normalization.lowerCase()) {
+            s = lowerCase(s);
         }
         List<String> words = new ArrayList<>();
         StringBuilder word = new StringBuilder();

@@ -33,10 +33,10 @@ public final class Featurizer {
     private final TruncatingTokenizerFactory tokenizer;
     private final Map<String, Integer> vocab;
 
-    public Featurizer(Path vocabFile, boolean lowerCase, FeatureSettings settings) {
+    public Featurizer(Path vocabFile, TextNormalization normalization, FeatureSettings settings) {
         this.settings = settings;
         BertWordPieceTokenizer wordPieces = new BertWordPieceTokenizer(BertWordPieceTokenizer.readVocab(vocabFile),
-                lowerCase);
+                normalization);
         this.vocab = wordPieces.vocab();
         this.tokenizer = new TruncatingTokenizerFactory(wordPieces, settings.truncation(), settings.maxLength(),
                 settings.headFraction());

@@ -1,8 +1,7 @@
 package dev.bertclf.data;
 
-import dev.bertclf.io.ProgressBars;
 import dev.bertclf.io.AtomicFiles;
-import me.tongfei.progressbar.ProgressBar;
+import dev.bertclf.io.Download;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -14,17 +13,8 @@ import org.slf4j.LoggerFactory;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.OutputStreamWriter;
-import java.net.HttpURLConnection;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.net.URI;
-import java.net.URLConnection;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,75 +71,23 @@ public final class ImdbDownload {
 
     /** Downloads {@code source} to {@code target} with a progress bar, verified before it is moved into place. */
     public static void download(Source source, Path target, Path dataDir) {
-        String url = source.url();
-        log.info("Downloading {} to {}", url, target);
-        Path tmp = AtomicFiles.temp(target);
+        log.info("Downloading {} to {}", source.url(), target);
         try {
-            URLConnection c = URI.create(url).toURL().openConnection();
-            c.setConnectTimeout(30_000);
-            c.setReadTimeout(60_000);
-            if (c instanceof HttpURLConnection http && http.getResponseCode() >= 400) {
-                throw new DataException(failure(url, "the server answered HTTP " + http.getResponseCode() + " "
-                        + http.getResponseMessage(), dataDir));
-            }
-            long total = c.getContentLengthLong();
-            try (InputStream in = new BufferedInputStream(c.getInputStream());
-                 var out = Files.newOutputStream(tmp);
-                 ProgressBar bar = ProgressBars.builder("Download", Math.max(total, 0))
-                         .setUnit(" MB", 1 << 20).setUpdateIntervalMillis(500).build()) {
-                byte[] buf = new byte[1 << 16];
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    out.write(buf, 0, n);
-                    bar.stepBy(n);
-                }
-            }
-            String problem = verify(tmp, source);
-            if (problem != null) {
-                throw new DataException(failure(url, "the downloaded file " + problem, dataDir));
-            }
-            AtomicFiles.commit(tmp, target);
-        } catch (UnknownHostException e) {
-            throw new DataException(failure(url, "unknown host " + e.getMessage() + " (no network or no DNS?)",
-                    dataDir), e);
-        } catch (SocketTimeoutException e) {
-            throw new DataException(failure(url, "timed out (" + e.getMessage() + ")", dataDir), e);
-        } catch (IOException e) {
-            throw new DataException(failure(url, e.getClass().getSimpleName() + ": " + e.getMessage(), dataDir), e);
-        } finally {
-            AtomicFiles.deleteRecursively(tmp);
+            Download.to(URI.create(source.url()), target, expected(source), "Download");
+        } catch (Download.Failure e) {
+            throw new DataException("Download of " + source.url() + " failed: " + e.getMessage() + ". Instead, put "
+                    + "train.csv and test.csv (columns review,sentiment) under " + dataDir.toAbsolutePath()
+                    + ", or set bertclf.data.train and bertclf.data.test to your CSV files", e);
         }
-    }
-
-    /** What went wrong and what the user can do instead. */
-    private static String failure(String url, String what, Path dataDir) {
-        return "Download of " + url + " failed: " + what + ". Instead, put train.csv and test.csv (columns review,"
-                + "sentiment) under " + dataDir.toAbsolutePath() + ", or set bertclf.data.train and "
-                + "bertclf.data.test to your CSV files";
     }
 
     /** Null if the file has the expected size and SHA-256, else what is wrong with it. */
     static String verify(Path file, Source source) {
-        try {
-            long size = Files.size(file);
-            if (source.bytes() > 0 && size != source.bytes()) {
-                return "has " + size + " bytes, not " + source.bytes() + " (truncated or not the expected file)";
-            }
-            if (source.sha256() != null && !source.sha256().isEmpty()) {
-                MessageDigest sha = MessageDigest.getInstance("SHA-256");
-                try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
-                    in.transferTo(OutputStream.nullOutputStream());
-                }
-                String actual = HexFormat.of().formatHex(sha.digest());
-                if (!actual.equals(source.sha256())) {
-                    return "has SHA-256 " + actual + ", not " + source.sha256() + " (corrupt or not the expected file)";
-                }
-            }
-            return null;
-        } catch (IOException e) {
-            return "cannot be read: " + e.getMessage();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Download.verify(file, expected(source));
+    }
+
+    private static Download.Expected expected(Source source) {
+        return new Download.Expected(source.bytes(), "SHA-256", source.sha256() == null ? "" : source.sha256());
     }
 
     /** Converts the archive's {@code aclImdb/{train,test}/{pos,neg}/*.txt} reviews into two CSV files. */

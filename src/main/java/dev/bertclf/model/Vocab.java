@@ -39,6 +39,14 @@ public final class Vocab {
         return tokens;
     }
 
+    /** Fails when the descriptor declares a vocabulary size other than the file's, naming both. */
+    public static void checkDeclaredSize(List<String> tokens, Path file, ModelDescriptor d) {
+        if (d.vocabSize() > 0 && d.vocabSize() != tokens.size()) {
+            throw new ModelException("Model descriptor " + d.name() + " declares vocab-size = " + d.vocabSize()
+                    + " but its vocabulary file " + file.toAbsolutePath() + " has " + tokens.size() + " tokens");
+        }
+    }
+
     /** Fails when the vocabulary size differs from the word-embedding rows of the graph. */
     public static void checkMatches(List<String> tokens, Path file, SameDiff sd, String wordEmbeddings) {
         long rows = PretrainedBert.embeddingRows(sd, wordEmbeddings);

@@ -189,7 +189,7 @@ public record RunFolder(Path dir) {
     public Classifier classifier() {
         requireServable();
         ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
-        Featurizer featurizer = new Featurizer(file(VOCAB), base.lowerCase(), settings().features());
+        Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features());
         SameDiff sd = SameDiff.load(file(MODEL).toFile(), false);
         for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS,
                 GraphNames.PROBS)) {

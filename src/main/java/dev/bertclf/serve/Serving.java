@@ -39,12 +39,18 @@ public final class Serving {
         return server;
     }
 
-    /** What {@code /model} shows: the run, its base model, labels, feature settings, training and test figures. */
+    /**
+     * What {@code /model} shows: the run, its base model (name, description, casing), labels, feature settings,
+     * training and test figures.
+     */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> info(RunFolder run, Classifier c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model", run.id());
-        m.put("base_model", ModelDescriptor.load(run.file(RunFolder.BASE_MODEL)).name());
+        ModelDescriptor base = ModelDescriptor.load(run.file(RunFolder.BASE_MODEL));
+        m.put("base_model", base.name());
+        m.put("base_model_description", base.description());
+        m.put("cased", !base.normalization().lowerCase());
         m.put("labels", c.labels());
         m.put("max_length", c.featurizer().settings().maxLength());
         m.put("truncation", Settings.nameOf(c.featurizer().settings().truncation()));

@@ -117,6 +117,8 @@ class RealBertFineTuneTest {
                     HttpResponse.BodyHandlers.ofString());
             JsonNode info = new ObjectMapper().readTree(model.body());
             assertEquals("bert-base-uncased", info.get("base_model").asText());
+            assertEquals(false, info.get("cased").asBoolean());
+            assertTrue(info.get("base_model_description").asText().contains("uncased"), model.body());
             assertEquals(48, info.get("max_length").asInt());
             assertEquals(r.test().accuracy(), info.get("test").get("accuracy").asDouble(), 1e-9);
         }

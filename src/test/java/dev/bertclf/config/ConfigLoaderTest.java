@@ -99,10 +99,15 @@ class ConfigLoaderTest {
 
     @Test
     void shippedExperimentsAreValid() {
-        for (String f : new String[]{"conf/default.conf", "conf/imdb-full.conf"}) {
+        for (String f : new String[]{"conf/default.conf", "conf/imdb-full.conf", "conf/imdb-multilingual.conf"}) {
             Settings s = ConfigLoader.load(Path.of(f), new Properties());
             assertTrue(s.experiment().length() > 0, f);
         }
+        Settings multilingual = ConfigLoader.load(Path.of("conf/imdb-multilingual.conf"), new Properties());
+        Settings defaults = ConfigLoader.load(Path.of("conf/default.conf"), new Properties());
+        assertEquals("bert-base-multilingual-cased", multilingual.model().base());
+        assertEquals(defaults.train(), multilingual.train(), "trained as the default experiment is");
+        assertEquals(defaults.data(), multilingual.data());
     }
 
     @Test

@@ -26,7 +26,8 @@ class FeaturizerTest {
     }
 
     private static Featurizer featurizer(int maxLength, Truncation t, boolean fixed) {
-        return new Featurizer(vocab, true, new FeatureSettings(maxLength, t, 0.5, fixed ? Padding.FIXED : Padding.BATCH, true));
+        return new Featurizer(vocab, TextNormalization.UNCASED,
+                new FeatureSettings(maxLength, t, 0.5, fixed ? Padding.FIXED : Padding.BATCH, true));
     }
 
     @Test

@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,15 +18,30 @@ import java.util.Map;
  * {@code vocab.txt}, no special tokens added.
  */
 final class ReferenceTokenizer implements AutoCloseable {
+    /**
+     * A {@code BertNormalizer}'s flags as Hugging Face publishes them for a model (its {@code tokenizer_config.json}),
+     * written here by hand so that they do not come from the product's descriptors.
+     *
+     * @param stripAccents null: as {@code lowercase}
+     */
+    record HfNormalizer(boolean lowercase, Boolean stripAccents, boolean handleChineseChars) {
+        /** {@code bert-base-uncased}: do_lower_case true. */
+        static final HfNormalizer BERT_BASE_UNCASED = new HfNormalizer(true, null, true);
+        /** {@code bert-base-cased}: do_lower_case false. */
+        static final HfNormalizer BERT_BASE_CASED = new HfNormalizer(false, null, true);
+        /** {@code bert-base-multilingual-cased}: do_lower_case false, tokenize_chinese_chars true. */
+        static final HfNormalizer BERT_BASE_MULTILINGUAL_CASED = new HfNormalizer(false, null, true);
+    }
+
     private final HuggingFaceTokenizer hf;
 
-    ReferenceTokenizer(Path vocabFile, boolean lowerCase, Path workDir) throws IOException {
+    ReferenceTokenizer(Path vocabFile, HfNormalizer flags, Path workDir) throws IOException {
         Map<String, Object> normalizer = new LinkedHashMap<>();
         normalizer.put("type", "BertNormalizer");
         normalizer.put("clean_text", true);
-        normalizer.put("handle_chinese_chars", true);
-        normalizer.put("strip_accents", null);
-        normalizer.put("lowercase", lowerCase);
+        normalizer.put("handle_chinese_chars", flags.handleChineseChars());
+        normalizer.put("strip_accents", flags.stripAccents());
+        normalizer.put("lowercase", flags.lowercase());
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("type", "WordPiece");
         model.put("unk_token", "[UNK]");
@@ -42,7 +58,7 @@ final class ReferenceTokenizer implements AutoCloseable {
         json.put("post_processor", null);
         json.put("decoder", null);
         json.put("model", model);
-        Path file = workDir.resolve("tokenizer.json");
+        Path file = Files.createTempFile(workDir, "tokenizer", ".json");
         new ObjectMapper().writeValue(file.toFile(), json);
         hf = HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(false)
                 .optTruncation(false).build();

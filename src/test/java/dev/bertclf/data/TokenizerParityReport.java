@@ -25,14 +25,15 @@ public final class TokenizerParityReport {
         Path csv = Path.of(args[0]);
         int n = Integer.parseInt(args[1]);
         Path vocabFile = RealBert.load().vocab();
-        boolean lower = RealBert.descriptor().lowerCase();
+        TextNormalization normalization = RealBert.descriptor().normalization();
+        boolean lower = normalization.lowerCase();
         List<String> texts = RealBert.reviews(csv, n).stream().map(LabeledText::text).toList();
         Map<String, Integer> vocab = BertWordPieceTokenizer.readVocab(vocabFile);
-        BertWordPieceTokenizer ours = new BertWordPieceTokenizer(vocab, lower);
+        BertWordPieceTokenizer ours = new BertWordPieceTokenizer(vocab, normalization);
         BertWordPieceTokenizerFactory dl4j = new BertWordPieceTokenizerFactory(vocabFile.toFile(), lower, lower,
                 StandardCharsets.UTF_8);
-        try (ReferenceTokenizer reference = new ReferenceTokenizer(vocabFile, lower,
-                Files.createTempDirectory("tokenizer-parity"))) {
+        try (ReferenceTokenizer reference = new ReferenceTokenizer(vocabFile,
+                ReferenceTokenizer.HfNormalizer.BERT_BASE_UNCASED, Files.createTempDirectory("tokenizer-parity"))) {
             int oursDiffer = 0;
             int dl4jDiffer = 0;
             for (String t : texts) {

@@ -9,17 +9,25 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import dev.bertclf.data.ReferenceTokenizer.HfNormalizer;
+import dev.bertclf.model.PretrainedBert;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The product's featurizer gives BERT-base's vocabulary the same word-piece ids as the reference tokenizer
- * (Hugging Face {@code tokenizers}) on real reviews and on hard strings.
+ * (Hugging Face {@code tokenizers}) on real reviews and on hard strings; so does the word-piece tokenizer of every
+ * zoo model, set up from its descriptor, on sentences in many languages.
  */
 @Tag("slow")
 class TokenizerParityTest {
@@ -45,8 +53,8 @@ class TokenizerParityTest {
     @BeforeAll
     static void load() throws Exception {
         Path vocabFile = RealBert.load().vocab();
-        reference = new ReferenceTokenizer(vocabFile, RealBert.descriptor().lowerCase(), tmp);
-        featurizer = new Featurizer(vocabFile, RealBert.descriptor().lowerCase(),
+        reference = new ReferenceTokenizer(vocabFile, HfNormalizer.BERT_BASE_UNCASED, tmp);
+        featurizer = new Featurizer(vocabFile, RealBert.descriptor().normalization(),
                 new FeatureSettings(PIECES + 2, Truncation.HEAD, 0.5, Padding.BATCH, false));
         vocab = BertWordPieceTokenizer.readVocab(vocabFile);
     }
@@ -81,6 +89,44 @@ class TokenizerParityTest {
         long differ = HARD.stream().filter(t -> !theirs(t).equals(ReferenceTokenizer.ids(dl4j.create(t).getTokens(),
                 vocab))).count();
         assertEquals(true, differ >= 3, "this test can fail: DL4J's tokenizer differs on " + differ + " hard strings");
+    }
+
+    static Stream<Arguments> zooModels() {
+        return Stream.of(Arguments.of("bert-base-uncased", HfNormalizer.BERT_BASE_UNCASED),
+                Arguments.of("bert-base-cased", HfNormalizer.BERT_BASE_CASED),
+                Arguments.of("bert-base-multilingual-cased", HfNormalizer.BERT_BASE_MULTILINGUAL_CASED));
+    }
+
+    /** French, German, Chinese, Arabic and more, emoji, the hard strings and 40 French and German reviews. */
+    static List<String> manyLanguages() throws Exception {
+        List<String> texts = new ArrayList<>(RealBert.worldSentences());
+        texts.addAll(HARD);
+        RealBert.reviews(RealBert.FR_DE_REVIEWS, 40).forEach(r -> texts.add(r.text()));
+        return texts;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("zooModels")
+    void everyZooModelGetsTheReferenceIdsInManyLanguages(String model, HfNormalizer published) throws Exception {
+        Path vocabFile = RealBert.cached(model).resolve(PretrainedBert.VOCAB_FILE);
+        Map<String, Integer> modelVocab = BertWordPieceTokenizer.readVocab(vocabFile);
+        TextNormalization declared = RealBert.descriptor(model).normalization();
+        BertWordPieceTokenizer ours = new BertWordPieceTokenizer(modelVocab, declared);
+        TextNormalization other = declared.lowerCase() ? TextNormalization.CASED : TextNormalization.UNCASED;
+        BertWordPieceTokenizer otherCasing = new BertWordPieceTokenizer(modelVocab, other);
+        int otherDiffers = 0;
+        try (ReferenceTokenizer ref = new ReferenceTokenizer(vocabFile, published, tmp)) {
+            for (String text : manyLanguages()) {
+                List<Long> expected = ref.ids(text);
+                assertEquals(expected, ReferenceTokenizer.ids(ours.wordPieces(text), modelVocab),
+                        () -> model + ", text: " + text + "\nreference: " + ref.tokens(text) + "\nours: "
+                                + ours.wordPieces(text));
+                if (!expected.equals(ReferenceTokenizer.ids(otherCasing.wordPieces(text), modelVocab))) {
+                    otherDiffers++;
+                }
+            }
+        }
+        assertTrue(otherDiffers >= 10, "this test can fail: the other casing differs on " + otherDiffers + " texts");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.bertclf.model;
 
 import dev.bertclf.RealBert;
 import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.TextNormalization;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
@@ -31,7 +32,7 @@ class BertParityTest {
     void samediffMatchesTensorflowOnRealReviews() throws Exception {
         PretrainedBert.Loaded bert = RealBert.load();
         List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 8).stream().map(LabeledText::text).toList();
-        Featurizer f = new Featurizer(bert.vocab(), true,
+        Featurizer f = new Featurizer(bert.vocab(), TextNormalization.UNCASED,
                 new FeatureSettings(128, Truncation.HEAD_TAIL, 0.25, Padding.FIXED, true));
         check(bert, f.featurize(texts, true), 128);
     }
@@ -39,7 +40,7 @@ class BertParityTest {
     @Test
     void samediffMatchesTensorflowOnAPaddedShortBatch() {
         PretrainedBert.Loaded bert = RealBert.load();
-        Featurizer f = new Featurizer(bert.vocab(), true,
+        Featurizer f = new Featurizer(bert.vocab(), TextNormalization.UNCASED,
                 new FeatureSettings(64, Truncation.HEAD, 0.25, Padding.BATCH, true));
         List<String> texts = List.of("A gem.", "Terrible acting, worse plot, and the ending made no sense at all.",
                 "I laughed, I cried, I bought the DVD.", "meh", "Not bad for a sequel, but not good either.");
@@ -48,7 +49,8 @@ class BertParityTest {
         check(bert, b, b.seqLen());
     }
 
-    private static void check(PretrainedBert.Loaded bert, Featurizer.Batch b, long seqLen) {
+    /** Runs one batch through TF (the frozen graph) and SameDiff and compares the pooled and sequence outputs. */
+    static void check(PretrainedBert.Loaded bert, Featurizer.Batch b, long seqLen) {
         Map<String, INDArray> expected;
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), bert.descriptor().tensors(), 0)) {
             expected = tf.run(b.inputIds(), b.inputMask(), b.segmentIds());
@@ -64,8 +66,8 @@ class BertParityTest {
         assertEquals(seqLen, sequence.size(1));
         double pooledDiff = pooled.sub(expected.get(GraphNames.POOLED)).amaxNumber().doubleValue();
         double seqDiff = sequence.sub(expected.get(GraphNames.SEQUENCE)).amaxNumber().doubleValue();
-        System.out.printf("parity batch %s: max |pooled diff| %.3g, max |sequence diff| %.3g%n",
-                java.util.Arrays.toString(b.inputIds().shape()), pooledDiff, seqDiff);
+        System.out.printf("parity %s batch %s: max |pooled diff| %.3g, max |sequence diff| %.3g%n",
+                bert.descriptor().name(), java.util.Arrays.toString(b.inputIds().shape()), pooledDiff, seqDiff);
         assertTrue(pooledDiff <= POOLED_TOLERANCE, "pooled differs from TensorFlow by " + pooledDiff);
         assertTrue(seqDiff <= SEQUENCE_TOLERANCE, "sequence output differs from TensorFlow by " + seqDiff);
     }

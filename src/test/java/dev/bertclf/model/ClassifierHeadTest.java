@@ -2,6 +2,7 @@ package dev.bertclf.model;
 
 import dev.bertclf.RealBert;
 import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.TextNormalization;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Truncation;
@@ -48,8 +49,8 @@ class ClassifierHeadTest {
         PretrainedBert.Loaded bert = PretrainedBert.load(d, RealBert.CACHE);
         SameDiff sd = bert.sd();
         ClassifierHead.truncatedPooled(sd, d, 12);
-        Featurizer f = new Featurizer(bert.vocab(), true, new FeatureSettings(32, Truncation.HEAD, 0.25,
-                Padding.BATCH, true));
+        Featurizer f = new Featurizer(bert.vocab(), TextNormalization.UNCASED,
+                new FeatureSettings(32, Truncation.HEAD, 0.25, Padding.BATCH, true));
         Featurizer.Batch b = f.featurize(List.of("A short review.", "Another, somewhat longer review of a film."));
         Map<String, INDArray> out = sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(),
                 GraphNames.INPUT_MASK, b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds()),

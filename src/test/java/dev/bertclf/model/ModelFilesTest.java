@@ -36,6 +36,17 @@ class ModelFilesTest {
     }
 
     @Test
+    void descriptorWhoseVocabSizeDiffersFromItsVocabularyIsRefusedNamingBoth() throws Exception {
+        Path v = Files.write(tmp.resolve("vocab.txt"), List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "a", "b"));
+        String text = Files.readString(RealBert.ZOO.resolve("bert-base-uncased.conf"))
+                .replace("vocab-size = 30522", "vocab-size = 7");
+        ModelDescriptor d = ModelDescriptor.load(Files.writeString(tmp.resolve("seven.conf"), text));
+        ModelException e = assertThrows(ModelException.class, () -> Vocab.checkDeclaredSize(Vocab.read(v), v, d));
+        assertTrue(e.getMessage().contains("vocab-size = 7") && e.getMessage().contains("vocab.txt has 6 tokens"),
+                e.getMessage());
+    }
+
+    @Test
     @org.junit.jupiter.api.Tag("slow")
     void savedModelWithoutTheRequestedTagIsRefused() {
         ModelDescriptor d = RealBert.descriptor();

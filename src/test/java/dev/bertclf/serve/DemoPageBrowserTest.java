@@ -49,6 +49,9 @@ class DemoPageBrowserTest {
                 driver.get(fx.base + "/");
                 WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
                 wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "test-run"));
+                assertTrue(driver.findElement(By.id("model")).getText()
+                        .contains("fine-tuned from bert-base-multilingual-cased (104 languages)"),
+                        driver.findElement(By.id("model")).getText());
                 driver.findElement(By.id("text")).sendKeys("A good, warm and funny film.");
                 driver.findElement(By.id("classify")).click();
                 wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("result")));

@@ -40,7 +40,8 @@ final class ServerFixture implements AutoCloseable {
         server.ready(new PredictionServer.Model("test-run", LABELS,
                 s.batching() ? new MicroBatcher(predictor, s.maxBatchSize(), s.maxWaitMs(), s.queueCapacity())
                         : new MicroBatcher(predictor, 1, 0, s.queueCapacity()),
-                Map.of("model", "test-run", "labels", LABELS)));
+                Map.of("model", "test-run", "labels", LABELS, "base_model", "bert-base-multilingual-cased",
+                        "base_model_description", "104 languages")));
     }
 
     HttpResponse<String> post(String path, String contentType, String body) throws Exception {
