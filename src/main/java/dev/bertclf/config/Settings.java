@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +33,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param localRepository local Maven repository that fetched weights are kept in
      */
     public record ModelSettings(String base, Path zooDir, Path cacheDir, int encoderLayers, int frozenLayers,
-                                double dropout, java.net.URI repository, Path localRepository) {
+                                double dropout, URI repository, Path localRepository) {
         public static final String MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2";
 
         /** Maven's own: {@code -Dmaven.repo.local} if set, else {@code ~/.m2/repository}. */
@@ -73,18 +75,18 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             return m;
         }
 
-        private static java.net.URI repository(ConfigValues v) {
+        private static URI repository(ConfigValues v) {
             String s = v.string("model.repository");
             try {
-                java.net.URI u = new java.net.URI(s == null ? MAVEN_CENTRAL : s);
+                URI u = new URI(s == null ? MAVEN_CENTRAL : s);
                 if (u.getScheme() != null && List.of("http", "https", "file").contains(u.getScheme())) {
                     return u;
                 }
-            } catch (java.net.URISyntaxException e) {
+            } catch (URISyntaxException e) {
                 // reported below
             }
             v.problem(ConfigLoader.ROOT + ".model.repository must be an http(s) or file URL: " + s);
-            return java.net.URI.create(MAVEN_CENTRAL);
+            return URI.create(MAVEN_CENTRAL);
         }
     }
 

@@ -20,10 +20,10 @@ import java.nio.file.Path;
  * @param vocabSize     tokens in the vocabulary, which must equal the word-embedding rows (0 = not declared)
  * @param normalization casing, accent handling and CJK splitting of the model's tokenizer
  * @param maxPositions  the longest sequence the position embeddings cover
- * @param hiddenSize   width of the pooled output
- * @param layers       number of encoder layers in the graph
- * @param tensors      tensor names in the source graph
- * @param text         the descriptor as written, kept with every run for provenance
+ * @param hiddenSize    width of the pooled output
+ * @param layers        number of encoder layers in the graph
+ * @param tensors       tensor names in the source graph
+ * @param text          the descriptor as written, kept with every run for provenance
  */
 public record ModelDescriptor(String name, String description, Source source, String vocab, int vocabSize,
                               TextNormalization normalization, int maxPositions, int hiddenSize, int layers,
