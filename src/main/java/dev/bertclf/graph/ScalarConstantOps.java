@@ -15,14 +15,16 @@ import java.util.Set;
  * scalar constant (BERT's GELU {@code 0.5 * x * (1 + tanh(0.7979 * (x + 0.044715 * x^3)))}, the attention scale,
  * LayerNorm's epsilon) import as ND4J's broadcasting pairwise ops, whose backprop ops ({@code multiply_bp},
  * {@code Pow_bp}, ...) also reduce a gradient for the constant that nothing uses. ND4J's scalar ops compute the
- * same values and back-propagate with one elementwise op. Same names, same outputs.
+ * same values and back-propagate with one elementwise op. GELU's {@code x^3} becomes ND4J's {@code cube}
+ * ({@code x*x*x}), about three times faster than the general {@code pow}, forward and backward. Same names, same
+ * outputs.
  */
 public final class ScalarConstantOps implements GraphRewrite {
     private static final Set<String> PAIRWISE = Set.of("multiply", "add", "subtract", "Pow");
 
     @Override
     public int version() {
-        return 2;
+        return 3;
     }
 
     @Override
@@ -54,7 +56,7 @@ public final class ScalarConstantOps implements GraphRewrite {
                 case "multiply" -> x.mul(c);
                 case "add" -> x.add(c);
                 case "subtract" -> first == null ? x.sub(c) : x.rsub(c);
-                default -> first == null ? sd.math().pow(x, c) : null;
+                default -> first != null ? null : c == 3.0 ? sd.math().cube(x) : sd.math().pow(x, c);
             };
             if (y != null) {
                 GraphSurgery.replace(sd, op.getOutputsOfOp().get(0), y);
