@@ -9,6 +9,7 @@ import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
+import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.train.CheckpointRestore;
 import dev.bertclf.train.Evaluator;
@@ -137,7 +138,7 @@ public final class TrainingApp {
     private static SameDiff savedModel(Settings s, RunFolder run, Model model, TrainingState state) {
         int lastEpoch = state.epochs().isEmpty() ? 0 : state.epochs().get(state.epochs().size() - 1).epoch();
         boolean earlierBest = state.bestEpoch() > 0 && state.bestEpoch() != lastEpoch && s.train().keepBest();
-        return earlierBest ? SameDiff.load(run.file(RunFolder.MODEL).toFile(), false) : model.sd();
+        return earlierBest ? SavedGraphs.load(run.file(RunFolder.MODEL)) : model.sd();
     }
 
     /** Evaluation report, then metrics.json (last: it marks the run complete), then the checkpoint goes. */

@@ -140,7 +140,7 @@ public final class PretrainedBert {
 
     private static Loaded fromFolder(Path folder, ModelDescriptor d) {
         long start = System.nanoTime();
-        SameDiff sd = SameDiff.load(folder.resolve(MODEL_FILE).toFile(), false);
+        SameDiff sd = SavedGraphs.load(folder.resolve(MODEL_FILE));
         BertImporter.validate(sd, folder.resolve(MODEL_FILE).toString());
         log.info("Loaded {} from cache {} in {} s", d.name(), folder,
                 String.format("%.1f", (System.nanoTime() - start) / 1e9));

@@ -9,6 +9,7 @@ import dev.bertclf.model.Classifier;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.ModelException;
+import dev.bertclf.model.SavedGraphs;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 import java.io.IOException;
@@ -190,7 +191,7 @@ public record RunFolder(Path dir) {
         requireServable();
         ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
         Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features());
-        SameDiff sd = SameDiff.load(file(MODEL).toFile(), false);
+        SameDiff sd = SavedGraphs.load(file(MODEL));
         for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS,
                 GraphNames.PROBS)) {
             if (!sd.hasVariable(name)) {

@@ -69,7 +69,7 @@ class RealBertFineTuneTest {
         assertFalse(Files.exists(run.file(RunFolder.CHECKPOINT)), "checkpoint removed after a complete run");
         assertEquals(List.of("negative", "positive"), run.labels());
 
-        assertEquals(null, org.nd4j.autodiff.samediff.SameDiff.load(run.file(RunFolder.MODEL).toFile(), false)
+        assertEquals(null, dev.bertclf.model.SavedGraphs.load(run.file(RunFolder.MODEL))
                 .getTrainingConfig(), "the served model carries no training config");
         Classifier loaded = run.classifier();
         List<String> texts = data.testRows().stream().map(LabeledText::text).toList();

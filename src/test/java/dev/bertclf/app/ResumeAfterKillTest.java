@@ -8,6 +8,7 @@ import dev.bertclf.TestSettings;
 import dev.bertclf.nd4jfix.ArrayCacheOff;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -105,8 +106,8 @@ class ResumeAfterKillTest {
             assertEquals(expected.get(i).loss(), resumed.get(i).loss(), 1e-4, "loss at step " + (i + 1));
             assertEquals(expected.get(i).learningRate(), resumed.get(i).learningRate(), 1e-12, "step " + (i + 1));
         }
-        SameDiff a = SameDiff.load(u.run().file(RunFolder.MODEL).toFile(), false);
-        SameDiff b = SameDiff.load(run.file(RunFolder.MODEL).toFile(), false);
+        SameDiff a = SavedGraphs.load(u.run().file(RunFolder.MODEL));
+        SameDiff b = SavedGraphs.load(run.file(RunFolder.MODEL));
         int compared = 0;
         for (SDVariable v : a.variables()) {
             if (v.getVariableType() == VariableType.VARIABLE) {
