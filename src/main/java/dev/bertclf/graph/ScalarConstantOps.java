@@ -16,7 +16,7 @@ import java.util.Set;
  * LayerNorm's epsilon) import as ND4J's broadcasting pairwise ops, whose backprop ops ({@code multiply_bp},
  * {@code Pow_bp}, ...) also reduce a gradient for the constant that nothing uses. ND4J's scalar ops compute the
  * same values and back-propagate with one elementwise op. GELU's {@code x^3} becomes ND4J's {@code cube}
- * ({@code x*x*x}), about three times faster than the general {@code pow}, forward and backward. Same names, same
+ * ({@code x*x*x}), two to three times faster than the general {@code pow}, forward and backward. Same names, same
  * outputs.
  */
 public final class ScalarConstantOps implements GraphRewrite {
