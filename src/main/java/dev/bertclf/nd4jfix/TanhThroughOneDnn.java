@@ -5,13 +5,17 @@ import dev.bertclf.graph.GraphSurgery;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.imports.converters.DifferentialFunctionClassHolder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.transforms.gradient.TanhDerivative;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
+import org.nd4j.linalg.util.HashUtil;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A speed rewrite that needs a workaround: every imported {@code Tanh} (GELU's, 12 in BERT-base, and the pooler's)
@@ -24,7 +28,7 @@ import java.util.List;
  * library {@code tanh} per element and never reaches the platform helpers; only the custom op of the same name
  * reaches oneDNN's vectorised eltwise kernel, and ND4J has no Java class for that custom op. {@link CustomTanh} is
  * that class; a saved graph finds it again only once it is registered with ND4J's op registry
- * ({@link #registerForLoading()}, through {@link OpRegistry}; every graph file is read after it).
+ * ({@link #registerForLoading()}, which every place that loads a saved graph calls first).
  * <p><b>Guarded by:</b> {@code TanhThroughOneDnnTest} (forward vs TF, gradient vs finite differences, after save and
  * load; a graph with the custom op does not load without the registration) and {@code BertParityTest}.
  * <p><b>Remove when:</b> a newer ND4J imports {@code Tanh} as an op that reaches oneDNN, or has its own class for
@@ -60,9 +64,21 @@ public final class TanhThroughOneDnn implements GraphRewrite {
         return changed;
     }
 
-    /** Lets {@code SameDiff.load} recreate {@link CustomTanh} from a saved graph. Idempotent. */
-    public static void registerForLoading() {
-        OpRegistry.use(OP_NAME, CustomTanh.class);
+    /**
+     * Lets {@code SameDiff.load} recreate {@link CustomTanh} from a saved graph: ND4J looks custom ops up by the
+     * hash of their name in a registry built from its own classes. Idempotent.
+     */
+    @SuppressWarnings("unchecked")
+    public static synchronized void registerForLoading() {
+        try {
+            Field f = DifferentialFunctionClassHolder.class.getDeclaredField("customOpHashToClass");
+            f.setAccessible(true);
+            ((Map<Long, Class<?>>) f.get(DifferentialFunctionClassHolder.getInstance()))
+                    .putIfAbsent(HashUtil.getLongHash(OP_NAME), CustomTanh.class);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("ND4J's op registry has no customOpHashToClass: unsupported ND4J version",
+                    e);
+        }
     }
 
     /** libnd4j's custom op {@code tanh}, elementwise, {@code [any] -> [same]}, with the legacy op's gradient. */
