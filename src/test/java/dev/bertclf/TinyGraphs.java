@@ -46,6 +46,19 @@ public final class TinyGraphs {
         return new TensorflowFrameworkImporter().importFromGraph(g, Collections.emptyMap());
     }
 
+    /** A TF graph of one op on one constant, and what TF computes for it. */
+    public record OneOp(GraphDef graph, INDArray expected) {
+    }
+
+    /** {@code output = type(input)} built and run in the TF runtime. */
+    public static OneOp oneOp(String type, String inputName, INDArray input, String output) {
+        TfRuntime.load();
+        try (Graph g = new Graph()) {
+            g.opBuilder(type, output).addInput(constant(g, inputName, input)).build();
+            return new OneOp(graphDef(g), runTf(g, output));
+        }
+    }
+
     /** Runs {@code fetch} in TF. */
     public static INDArray runTf(Graph g, String fetch) {
         try (Session s = new Session(g)) {

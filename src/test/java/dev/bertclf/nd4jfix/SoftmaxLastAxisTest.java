@@ -1,13 +1,11 @@
 package dev.bertclf.nd4jfix;
 
-import dev.bertclf.model.TfRuntime;
 import dev.bertclf.TinyGraphs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.tensorflow.Graph;
 import org.tensorflow.framework.GraphDef;
 
 import java.util.Map;
@@ -22,13 +20,9 @@ class SoftmaxLastAxisTest {
 
     @BeforeAll
     static void buildInTensorflow() {
-        TfRuntime.load();
-        try (Graph g = new Graph()) {
-            var x = TinyGraphs.constant(g, "scores", TinyGraphs.random(3, 2, 3, 4, 5));
-            g.opBuilder("Softmax", "probs").addInput(x).build();
-            graph = TinyGraphs.graphDef(g);
-            expected = TinyGraphs.runTf(g, "probs");
-        }
+        TinyGraphs.OneOp tf = TinyGraphs.oneOp("Softmax", "scores", TinyGraphs.random(3, 2, 3, 4, 5), "probs");
+        graph = tf.graph();
+        expected = tf.expected();
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.bertclf.nd4jfix;
 
 import dev.bertclf.TinyGraphs;
-import dev.bertclf.model.TfRuntime;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -10,7 +9,6 @@ import org.nd4j.imports.converters.DifferentialFunctionClassHolder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.util.HashUtil;
-import org.tensorflow.Graph;
 import org.tensorflow.framework.GraphDef;
 
 import java.lang.reflect.Field;
@@ -27,14 +25,10 @@ class TanhThroughOneDnnTest {
 
     @BeforeAll
     static void buildInTensorflow() {
-        TfRuntime.load();
-        try (Graph g = new Graph()) {
-            // standard deviation 2: both tanh's linear middle and its saturated ends, as GELU's tanh sees them
-            var x = TinyGraphs.constant(g, "x", TinyGraphs.random(3, 2, 3, 16).muli(2));
-            g.opBuilder("Tanh", "y").addInput(x).build();
-            graph = TinyGraphs.graphDef(g);
-            expected = TinyGraphs.runTf(g, "y");
-        }
+        // standard deviation 2: both tanh's linear middle and its saturated ends, as GELU's tanh sees them
+        TinyGraphs.OneOp tf = TinyGraphs.oneOp("Tanh", "x", TinyGraphs.random(3, 2, 3, 16).muli(2), "y");
+        graph = tf.graph();
+        expected = tf.expected();
     }
 
     static SameDiff imported(boolean rewritten) {
