@@ -151,6 +151,10 @@ public final class PretrainedBert {
     private record FrozenSource(GraphDef graph, Path vocab, String name) {
     }
 
+    /** An imported graph, the vocabulary file it was checked against, and its source's name for messages. */
+    private record Imported(SameDiff sd, Path vocab, String name) {
+    }
+
     private static void build(ModelDescriptor d, Path folder, String key, MavenArtifacts.Repositories repos) {
         long start = System.nanoTime();
         try {
@@ -158,6 +162,17 @@ public final class PretrainedBert {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create cache folder " + folder, e);
         }
+        // the frozen GraphDefs (on the Java heap, as large as the weights) are unreachable once imported, so that
+        // saving, which builds a FlatBuffers image of the weights on the heap as well, has the heap to itself
+        Imported imported = importFrozen(d, folder, key, repos);
+        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(imported.vocab(), out));
+        writeModel(imported.sd(), folder, key, imported.name());
+        log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+    }
+
+    /** Freezes (or reads) the source graph, checks it and its vocabulary, writes the frozen graph, imports it. */
+    private static Imported importFrozen(ModelDescriptor d, Path folder, String key,
+                                         MavenArtifacts.Repositories repos) {
         FrozenSource source = frozen(d, folder, key, repos);
         List<String> vocab = Vocab.read(source.vocab());
         Vocab.checkDeclaredSize(vocab, source.vocab(), d);
@@ -168,9 +183,7 @@ public final class PretrainedBert {
         log.info("Cleaned graph: {} of {} nodes kept", cleaned.getNodeCount(), source.graph().getNodeCount());
         SameDiff sd = BertImporter.importGraph(cleaned, d.tensors(), source.name());
         Vocab.checkMatches(vocab, source.vocab(), sd, d.tensors().wordEmbeddings());
-        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(source.vocab(), out));
-        writeModel(sd, folder, key, source.name());
-        log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
+        return new Imported(sd, source.vocab(), source.name());
     }
 
     /** Freezes a SavedModel (checked against it) or reads a frozen graph, as the descriptor's source says. */
