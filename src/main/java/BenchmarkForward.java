@@ -4,6 +4,7 @@ public final class BenchmarkForward {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(BenchmarkForward.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.BenchmarkCommand.forward(args));
     }
 }

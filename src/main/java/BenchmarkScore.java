@@ -4,6 +4,7 @@ public final class BenchmarkScore {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(BenchmarkScore.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.BenchmarkCommand.score(args));
     }
 }

@@ -4,6 +4,7 @@ public final class BenchmarkServe {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(BenchmarkServe.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.BenchmarkCommand.serve(args));
     }
 }

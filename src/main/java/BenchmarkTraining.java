@@ -4,6 +4,7 @@ public final class BenchmarkTraining {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(BenchmarkTraining.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.BenchmarkCommand.training(args));
     }
 }

@@ -4,6 +4,7 @@ public final class Evaluate {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(Evaluate.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.EvaluateCommand.main(args));
     }
 }

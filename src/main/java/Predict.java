@@ -4,6 +4,7 @@ public final class Predict {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(Predict.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.PredictCommand.main(args));
     }
 }

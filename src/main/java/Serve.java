@@ -4,6 +4,7 @@ public final class Serve {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(Serve.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.ServeCommand.main(args));
     }
 }

@@ -4,6 +4,7 @@ public final class Train {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(Train.class, args).ifPresent(System::exit);
         System.exit(dev.bertclf.app.TrainCommand.main(args));
     }
 }

@@ -3,6 +3,7 @@ package dev.bertclf.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.io.ChildJvm;
+import dev.bertclf.io.MallocSettings;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -117,18 +118,21 @@ public final class PeerBenchmark {
         cmd.add(String.join(java.io.File.pathSeparator, ChildJvm.classPath()));
         cmd.add(mainClass);
         cmd.addAll(Arrays.asList(args));
-        return run(cmd);
+        return run(cmd, MallocSettings.childEnvironment(System.getenv()));
     }
 
     static JsonNode peer(Path script, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script.toString()));
         cmd.addAll(Arrays.asList(args));
-        String out = run(cmd).strip();
+        String out = run(cmd, Map.of()).strip();
         return new ObjectMapper().readTree(out.substring(out.lastIndexOf('\n') + 1));
     }
 
-    private static String run(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    private static String run(List<String> cmd, Map<String, String> environment)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(environment);
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) {
             throw new IllegalStateException("failed (exit " + p.exitValue() + "): " + String.join(" ", cmd) + "\n"

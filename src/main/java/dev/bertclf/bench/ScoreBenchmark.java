@@ -2,6 +2,7 @@ package dev.bertclf.bench;
 
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.io.ChildJvm;
+import dev.bertclf.io.MallocSettings;
 import dev.bertclf.score.StandaloneCluster;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
@@ -88,8 +89,10 @@ public final class ScoreBenchmark {
     private static Result timed(String what, int rows, Map<String, StandaloneCluster> cluster, List<String> cmd)
             throws IOException, InterruptedException {
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().putAll(MallocSettings.childEnvironment(System.getenv()));
+        Process p = pb.start();
         Map<String, Double> peaks = new LinkedHashMap<>();
         while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
             sample(peaks, "driver", p.pid());

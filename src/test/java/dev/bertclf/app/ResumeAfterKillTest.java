@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
+import dev.bertclf.io.MallocSettings;
 import dev.bertclf.nd4jfix.ArrayCacheOff;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.model.Classifier;
@@ -56,11 +57,13 @@ class ResumeAfterKillTest {
                 }
                 """.formatted(RealBert.CACHE.toAbsolutePath(), data.train(), data.test(), EVERY, runs));
 
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        ProcessBuilder killed = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx4g", "-D" + ArrayCacheOff.PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
                 "-Dorg.bytedeco.javacpp.maxphysicalbytes=12g",
                 "-cp", System.getProperty("java.class.path"), "Train", conf.toString())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+        killed.environment().putAll(MallocSettings.childEnvironment(System.getenv())); // Train runs in this JVM
+        Process child = killed.start();
         Path runDir = null;
         int killedAtCheckpoint = -1;
         long deadline = System.currentTimeMillis() + 300_000;
