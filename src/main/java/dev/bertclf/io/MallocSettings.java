@@ -68,7 +68,10 @@ public final class MallocSettings {
         pb.environment().putAll(childEnvironment(System.getenv()));
         try {
             Process child = pb.start();
-            Thread stopChild = new Thread(child::destroy, "stop-relaunched-command");
+            Thread stopChild = new Thread(() -> { // Ctrl-C, kill: the command shuts down as it would here
+                child.destroy();
+                child.onExit().join();
+            }, "stop-relaunched-command");
             Runtime.getRuntime().addShutdownHook(stopChild);
             int code = child.waitFor();
             Runtime.getRuntime().removeShutdownHook(stopChild);
