@@ -24,12 +24,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real HTTP load on loopback against the real model (the run folder serving would use): p50/p99 latency and
  * requests/s at concurrency 1, 8 and 32 with review texts, and at concurrency 1 with a short text, with
- * micro-batching on and off. Request counts are bounded; failures are counted.
+ * micro-batching on and off, alternating (A B A B). Request counts are bounded; failures are counted.
  */
 public final class ServeBenchmark {
     static final String SHORT_TEXT = "A warm, funny and beautifully acted little film. I loved every minute of it.";
     static final int WARMUP = 12;
     static final int[][] LOADS = {{1, 16}, {8, 64}, {32, 128}};
+    /** On, off, on, off: the two modes side by side, so neither gains from running second. */
+    static final int REPETITIONS = 2;
 
     private ServeBenchmark() {
     }
@@ -40,16 +42,24 @@ public final class ServeBenchmark {
         System.out.println("Model: " + run.dir());
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-        for (boolean batching : new boolean[]{true, false}) {
-            try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), batching), run)) {
-                String url = "http://127.0.0.1:" + server.port() + "/predict";
-                load(client, url, List.of(SHORT_TEXT), 1, WARMUP);
-                load(client, url, texts, 4, WARMUP);
-                String mode = batching ? "batching on " : "batching off";
-                print(mode, "short text", 1, load(client, url, List.of(SHORT_TEXT), 1, 32));
-                for (int[] l : LOADS) {
-                    print(mode, "review", l[0], load(client, url, texts, l[0], l[1]));
-                }
+        for (int rep = 1; rep <= REPETITIONS; rep++) {
+            for (boolean batching : new boolean[]{true, false}) {
+                String mode = "rep " + rep + " | " + (batching ? "batching on " : "batching off");
+                measure(s, run, client, texts, batching, mode);
+            }
+        }
+    }
+
+    /** One server, warmed up, then every load once. */
+    private static void measure(Settings s, RunFolder run, HttpClient client, List<String> texts, boolean batching,
+                                String mode) throws Exception {
+        try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), batching), run)) {
+            String url = "http://127.0.0.1:" + server.port() + "/predict";
+            load(client, url, List.of(SHORT_TEXT), 1, WARMUP);
+            load(client, url, texts, 4, WARMUP);
+            print(mode, "short text", 1, load(client, url, List.of(SHORT_TEXT), 1, 32));
+            for (int[] l : LOADS) {
+                print(mode, "review", l[0], load(client, url, texts, l[0], l[1]));
             }
         }
     }
