@@ -7,6 +7,7 @@ public final class Score {
     }
 
     public static void main(String[] args) {
+        dev.bertclf.io.MallocSettings.relaunch(Score.class, args).ifPresent(System::exit); // not under spark-submit
         System.exit(dev.bertclf.app.ScoreCommand.main(args));
     }
 }

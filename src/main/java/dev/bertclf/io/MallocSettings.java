@@ -27,13 +27,19 @@ import java.util.OptionalInt;
  * {@code -D} settings, passes back its exit code, and stops when its parent is killed); the figures are in
  * {@code docs/performance.md}.
  * <p><b>Remove when:</b> ND4J reuses op outputs itself (a working array cache, or workspaces in SameDiff).
- * <p>Off with {@code -D}{@value #RELAUNCH_PROPERTY}{@code =false}; nothing happens off Linux.
+ * <p>Off with {@code -D}{@value #RELAUNCH_PROPERTY}{@code =false}; nothing happens off Linux, nor under
+ * {@code spark-submit} (the driver JVM is Spark's: set the environment before {@code spark-submit}, and executors
+ * get it through {@link #SPARK_EXECUTOR_ENV}).
  */
 public final class MallocSettings {
     /** The environment the command runs with (glibc reads it only when a process starts). */
     public static final Map<String, String> ENVIRONMENT = Map.of(
             "MALLOC_ARENA_MAX", "1",
             "GLIBC_TUNABLES", "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184");
+    /** {@link #ENVIRONMENT} as Spark settings: what a Spark application gives its executors' environment. */
+    public static final Map<String, String> SPARK_EXECUTOR_ENV = Map.of(
+            "spark.executorEnv.MALLOC_ARENA_MAX", ENVIRONMENT.get("MALLOC_ARENA_MAX"),
+            "spark.executorEnv.GLIBC_TUNABLES", ENVIRONMENT.get("GLIBC_TUNABLES"));
     /** {@code false}: run the command in this JVM whatever its environment. */
     public static final String RELAUNCH_PROPERTY = "dev.bertclf.relaunch";
     /** Set on the child: the parent's process id, so the child stops when the parent is gone. */
@@ -45,7 +51,7 @@ public final class MallocSettings {
     /**
      * For a launcher's {@code main}: the exit code of {@code mainClass} run with {@code args} in a child JVM that
      * has the settings, or empty when this JVM should run the command itself (it has them, it is such a child,
-     * relaunching is off, or this is not Linux).
+     * relaunching is off, this is not Linux, or {@code spark-submit} runs the command).
      */
     public static OptionalInt relaunch(Class<?> mainClass, String[] args) {
         String parent = System.getProperty(PARENT_PROPERTY);
@@ -54,7 +60,8 @@ public final class MallocSettings {
             return OptionalInt.empty();
         }
         if (!System.getProperty("os.name", "").startsWith("Linux")
-                || "false".equals(System.getProperty(RELAUNCH_PROPERTY)) || inEffect(System.getenv())) {
+                || "false".equals(System.getProperty(RELAUNCH_PROPERTY)) || inEffect(System.getenv())
+                || System.getProperty("SPARK_SUBMIT") != null) { // set by spark-submit for its main class
             return OptionalInt.empty();
         }
         List<String> cmd = new ArrayList<>(List.of(ChildJvm.java()));
@@ -87,7 +94,7 @@ public final class MallocSettings {
     }
 
     /** Whether an environment already has the settings (set by hand, or by a parent launcher). */
-    static boolean inEffect(Map<String, String> env) {
+    public static boolean inEffect(Map<String, String> env) {
         return env.containsKey("MALLOC_ARENA_MAX")
                 && env.getOrDefault("GLIBC_TUNABLES", "").contains("glibc.malloc.mmap_max=");
     }
@@ -103,7 +110,10 @@ public final class MallocSettings {
         return out;
     }
 
-    /** This JVM's options ({@code -X}, {@code -D}, {@code --add-opens}) and its {@code bertclf.*} settings. */
+    /**
+     * This JVM's options ({@code -X}, {@code -D}, {@code --add-opens}) and its {@code bertclf.*} and {@code spark.*}
+     * settings ({@code mvn exec:java -D...} sets them as properties of the running JVM, not as its options).
+     */
     private static List<String> jvmOptions() {
         List<String> out = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -111,7 +121,7 @@ public final class MallocSettings {
                 out.add(a);
             }
         }
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bertclf."))
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bertclf.") || k.startsWith("spark."))
                 .sorted().forEach(k -> out.add("-D" + k + "=" + System.getProperty(k)));
         return out;
     }

@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import dev.bertclf.io.MallocSettings;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.JvmSetup;
 import dev.bertclf.run.RunFolder;
@@ -39,8 +40,9 @@ final class ExecutorModels {
         Nd4j.factory().blas().setMaxThreads(n);
         long start = System.nanoTime();
         Classifier c = new RunFolder(Path.of(dir)).classifier();
-        log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass", dir,
-                String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), n);
+        log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, glibc malloc settings {}",
+                dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), n,
+                MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
         return c;
     }
 }

@@ -1,6 +1,7 @@
 package dev.bertclf.score;
 
 import dev.bertclf.io.ChildJvm;
+import dev.bertclf.io.MallocSettings;
 import org.apache.spark.launcher.JavaModuleOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -159,6 +160,9 @@ public final class StandaloneCluster implements AutoCloseable {
         pb.environment().put("SPARK_HOME", home.toAbsolutePath().toString());
         pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+        // the daemons run no ND4J; executors get the malloc settings from their application (spark.executorEnv.*),
+        // as on machines that do not set them
+        MallocSettings.ENVIRONMENT.keySet().forEach(pb.environment()::remove);
         return pb.start();
     }
 

@@ -38,7 +38,18 @@ class MallocSettingsTest {
         assertTrue(out.contains("env 1 " + MallocSettings.ENVIRONMENT.get("GLIBC_TUNABLES")), out);
         assertTrue(out.contains("args exit,7"), out);
         assertTrue(out.contains("setting 3"), out);
+        assertTrue(out.contains("spark local[1]"), out);
         assertFalse(out.contains("pid " + p.pid() + "\n"), "the command ran in the launcher's own JVM: " + out);
+    }
+
+    @Test
+    void underSparkSubmitTheCommandRunsInTheJvmSparkStarted() throws Exception {
+        Process p = probe("submitted", "0");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("pid " + p.pid() + "\n"), "the command ran in another JVM: " + out);
+        assertTrue(out.contains("env null null"), out);
     }
 
     @Test

@@ -21,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code Score} submitted with {@code SparkSubmit} to a real standalone cluster on loopback (a master and two
- * workers, each its own JVM): executors in other JVMs load the model and its native libraries, and the result is
- * what {@code Predict} gives.
+ * workers, each its own JVM, started without the malloc settings): executors in other JVMs load the model and its
+ * native libraries with the malloc settings the application gives them, and the result is what {@code Predict}
+ * gives.
  */
 @Tag("slow")
 class StandaloneClusterTest {
@@ -51,8 +52,11 @@ class StandaloneClusterTest {
             assertEquals(0, p.exitValue(), () -> "Score failed:\n" + tail(log));
             assertTrue(Files.readString(log).contains("Scored 200 of 200 rows"), () -> tail(log));
             for (int worker = 1; worker <= 2; worker++) {
-                assertTrue(executorLogs(cluster.resolve("work-" + worker)).contains("Loaded the classifier"),
+                String executor = executorLogs(cluster.resolve("work-" + worker));
+                assertTrue(executor.contains("Loaded the classifier"),
                         "worker " + worker + "'s executor loaded the model");
+                assertTrue(executor.contains("glibc malloc settings in effect"),
+                        "worker " + worker + "'s executor got the malloc settings from the application");
             }
         }
 
