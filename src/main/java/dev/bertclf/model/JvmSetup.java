@@ -1,6 +1,7 @@
 package dev.bertclf.model;
 
 import dev.bertclf.nd4jfix.ArrayCacheOff;
+import dev.bertclf.nd4jfix.ResidentMemoryCheckOff;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +20,7 @@ public final class JvmSetup {
 
     public static void apply() {
         ArrayCacheOff.apply();
+        ResidentMemoryCheckOff.apply();
         if (System.getProperty(PLATFORM_EXTENSION_PROPERTY) == null) {
             String ext = buildProperties().getProperty("javacpp.extension", "");
             if (!ext.isBlank() && !ext.startsWith("$")) {
