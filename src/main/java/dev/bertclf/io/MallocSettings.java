@@ -121,8 +121,9 @@ public final class MallocSettings {
                 out.add(a);
             }
         }
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bertclf.") || k.startsWith("spark."))
-                .sorted().forEach(k -> out.add("-D" + k + "=" + System.getProperty(k)));
+        System.getProperties().stringPropertyNames().stream()
+                .filter(k -> k.startsWith("bertclf.") || k.startsWith("spark.")).sorted()
+                .forEach(k -> out.add("-D" + k + "=" + System.getProperty(k)));
         return out;
     }
 
