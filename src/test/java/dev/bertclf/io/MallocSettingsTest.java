@@ -29,12 +29,18 @@ class MallocSettingsTest {
         return pb.start();
     }
 
+    /** The probe's output, once it has exited with {@code code}. */
+    private static String outputAndExit(Process p, int code) throws Exception {
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(code, p.exitValue(), out);
+        return out;
+    }
+
     @Test
     void aLauncherStartedWithoutTheSettingsRunsItsCommandInAChildThatHasThem() throws Exception {
         Process p = probe("exit", "7");
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(7, p.exitValue(), out);
+        String out = outputAndExit(p, 7);
         assertTrue(out.contains("env 1 " + MallocSettings.ENVIRONMENT.get("GLIBC_TUNABLES")), out);
         assertTrue(out.contains("args exit,7"), out);
         assertTrue(out.contains("setting 3"), out);
@@ -45,9 +51,7 @@ class MallocSettingsTest {
     @Test
     void underSparkSubmitTheCommandRunsInTheJvmSparkStarted() throws Exception {
         Process p = probe("submitted", "0");
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
+        String out = outputAndExit(p, 0);
         assertTrue(out.contains("pid " + p.pid() + "\n"), "the command ran in another JVM: " + out);
         assertTrue(out.contains("env null null"), out);
     }
