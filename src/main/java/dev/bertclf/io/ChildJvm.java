@@ -8,6 +8,7 @@ import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Starting the project's code in another JVM: the java binary, the class path and the options this JVM has. */
@@ -35,9 +36,14 @@ public final class ChildJvm {
 
     /** This JVM's heap, {@code -Dorg.*} (ND4J, JavaCPP) and {@code --add-opens} options, for a child like it. */
     public static List<String> inheritedOptions() {
+        return inputArguments("-X", "-Dorg.", "--add-opens");
+    }
+
+    /** The options this JVM was started with that begin with one of {@code prefixes}, in their order. */
+    static List<String> inputArguments(String... prefixes) {
         List<String> out = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("-X") || a.startsWith("-Dorg.") || a.startsWith("--add-opens")) {
+            if (Arrays.stream(prefixes).anyMatch(a::startsWith)) {
                 out.add(a);
             }
         }

@@ -1,7 +1,6 @@
 package dev.bertclf.io;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -115,12 +114,7 @@ public final class MallocSettings {
      * settings ({@code mvn exec:java -D...} sets them as properties of the running JVM, not as its options).
      */
     private static List<String> jvmOptions() {
-        List<String> out = new ArrayList<>();
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("-X") || a.startsWith("-D") || a.startsWith("--add-opens")) {
-                out.add(a);
-            }
-        }
+        List<String> out = new ArrayList<>(ChildJvm.inputArguments("-X", "-D", "--add-opens"));
         System.getProperties().stringPropertyNames().stream()
                 .filter(k -> k.startsWith("bertclf.") || k.startsWith("spark.")).sorted()
                 .forEach(k -> out.add("-D" + k + "=" + System.getProperty(k)));
