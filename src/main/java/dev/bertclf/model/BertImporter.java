@@ -3,6 +3,7 @@ package dev.bertclf.model;
 import dev.bertclf.graph.GraphRewrite;
 import dev.bertclf.graph.LayerNormOps;
 import dev.bertclf.graph.ScalarConstantOps;
+import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.nd4jfix.SoftmaxLastAxis;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
@@ -33,7 +34,7 @@ public final class BertImporter {
      * rewrites (same values, cheaper ops).
      */
     public static final List<GraphRewrite> REWRITES = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
-            new ScalarConstantOps(), new LayerNormOps(), new TanhThroughOneDnn());
+            new ScalarConstantOps(), new LayerNormOps(), new TanhThroughOneDnn(), new LeanAddGradients());
     /** Version of the import steps themselves (cleaning, renaming); raise it when they change. */
     private static final int IMPORT_VERSION = 3;
     /**

@@ -1,5 +1,6 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -16,6 +17,11 @@ public final class SavedGraphs {
     /** The graph in {@code file}, without the updater state (a run's optimizer state is kept elsewhere). */
     public static SameDiff load(Path file) {
         TanhThroughOneDnn.registerForLoading();
-        return SameDiff.load(file.toFile(), false);
+        LeanAddGradients.registerForLoading();
+        SameDiff sd = SameDiff.load(file.toFile(), false);
+        // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
+        // until its next full collection: in training, after the first step, whose native peak then adds to it.
+        System.gc();
+        return sd;
     }
 }

@@ -1,0 +1,137 @@
+package dev.bertclf.nd4jfix;
+
+import dev.bertclf.TinyGraphs;
+import dev.bertclf.model.TfRuntime;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.tensorflow.Graph;
+import org.tensorflow.Output;
+import org.tensorflow.framework.GraphDef;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A dense layer, GELU's inner sum and a residual add as BERT builds them: after the rewrite the imported graph
+ * computes what TensorFlow computes, back-propagates the true gradient, and its backprop reads none of the inputs of
+ * the rewritten ops.
+ */
+class LeanAddGradientsTest {
+    static GraphDef graph;
+    static INDArray expected;
+
+    private static Output<?> op(Graph g, String type, String name, Output<?>... in) {
+        var b = g.opBuilder(type, name);
+        for (Output<?> i : in) {
+            b.addInput(i);
+        }
+        return b.build().output(0);
+    }
+
+    /** {@code h = x·W + b} ({@code x [6, 4]}), {@code u = h + tanh(h)}, {@code out = u * (h + r) * w}. */
+    @BeforeAll
+    static void buildInTensorflow() {
+        TfRuntime.load();
+        try (Graph g = new Graph()) {
+            Output<?> x = op(g, "Identity", "hidden", TinyGraphs.constant(g, "x0", TinyGraphs.random(21, 6, 4)));
+            Output<?> h = op(g, "BiasAdd", "dense/BiasAdd", op(g, "MatMul", "dense/MatMul", x,
+                    TinyGraphs.constant(g, "kernel", TinyGraphs.random(22, 4, 5))),
+                    TinyGraphs.constant(g, "bias", TinyGraphs.random(23, 5)));
+            Output<?> u = op(g, "Add", "inner", h, op(g, "Tanh", "t", h));
+            Output<?> residual = op(g, "Identity", "residual", TinyGraphs.constant(g, "r0", TinyGraphs.random(24, 6, 5)));
+            op(g, "Mul", "out", op(g, "Mul", "product", u, op(g, "Add", "sum", h, residual)),
+                    TinyGraphs.constant(g, "w", TinyGraphs.random(25, 6, 5)));
+            graph = TinyGraphs.graphDef(g);
+            expected = TinyGraphs.runTf(g, "out");
+        }
+    }
+
+    static SameDiff imported(boolean rewritten) {
+        SameDiff sd = TinyGraphs.importGraph(graph);
+        for (String v : List.of("x0", "kernel", "bias", "r0")) {
+            sd.getVariable(v).convertToVariable();
+        }
+        sd.enableEagerMode(); // as the importer leaves BERT
+        if (rewritten) {
+            assertEquals(3, new LeanAddGradients().apply(sd), "the bias add and both adds");
+            assertEquals(0, new LeanAddGradients().apply(sd), "idempotent");
+        }
+        sd.setLossVariables(sd.getVariable("out").sum("loss"));
+        return sd;
+    }
+
+    @Test
+    void rewrittenGraphComputesWhatTensorflowComputes() {
+        SameDiff sd = imported(true);
+        assertEquals(0, sd.outputSingle(Map.of(), "out").sub(expected).amaxNumber().doubleValue(), 1e-5);
+        assertEquals(1, sd.getOps().values().stream()
+                .filter(o -> o.getOp() instanceof LeanAddGradients.MatrixBiasAdd).count());
+        assertEquals(2, sd.getOps().values().stream()
+                .filter(o -> o.getOp() instanceof LeanAddGradients.SameShapeAdd).count());
+    }
+
+    @Test
+    void rewrittenGraphBackPropagatesTheTrueGradientAlsoAfterSaveAndLoad() throws Exception {
+        SameDiff rewritten = imported(true);
+        SameDiff reference = imported(false);
+        for (String v : List.of("x0", "kernel", "bias", "r0")) {
+            double worst = TinyGraphs.worstGradientError(rewritten, reference, v);
+            assertTrue(worst < 2e-3, v + ": worst gradient error " + worst);
+        }
+        SameDiff loaded = TinyGraphs.saveAndLoad(rewritten);
+        assertEquals(3, loaded.getOps().values().stream().filter(o -> o.getOp().opName().startsWith("bertclf_"))
+                .count(), "the loaded graph still has the rewritten ops");
+        assertEquals(0, loaded.outputSingle(Map.of(), "out").sub(expected).amaxNumber().doubleValue(), 1e-5);
+        for (String v : List.of("x0", "bias")) {
+            assertTrue(TinyGraphs.worstGradientError(loaded, reference, v) < 2e-3, v + " after save/load");
+        }
+    }
+
+    /** Ops of the gradient function that read {@code variable}. */
+    static List<String> backwardReaders(SameDiff sd, String variable) {
+        sd.createGradFunction("x0");
+        SameDiff grad = sd.getFunction("grad");
+        return grad.getOps().values().stream()
+                .filter(o -> o.getInputsToOp() != null && o.getInputsToOp().contains(variable))
+                .map(SameDiffOp::getName)
+                .filter(name -> !sd.getOps().containsKey(name)).toList();
+    }
+
+    @Test
+    void backpropReadsNeitherTheMatmulOutputNorTheInputsOfTheAdds() {
+        // the matmul output feeds only the bias add; tanh(h) only the inner add; ND4J's own gradients read both
+        String matmul = "dense/MatMul";
+        String tanh = "t";
+        SameDiff before = imported(false);
+        assertTrue(!backwardReaders(before, matmul).isEmpty() && !backwardReaders(before, tanh).isEmpty(),
+                "without the rewrite, biasadd_bp and add_bp read them; if this fails, ND4J changed and the rewrite may go");
+        SameDiff after = imported(true);
+        assertEquals(List.of(), backwardReaders(after, matmul));
+        assertEquals(List.of(), backwardReaders(after, tanh));
+    }
+
+    @Test
+    void inputsOfOtherShapesAreRefusedNotBroadcast() {
+        SameDiff sd = SameDiff.create();
+        SDVariable a = sd.var("a", Nd4j.ones(2, 3));
+        SDVariable row = sd.var("row", Nd4j.ones(1, 3));
+        SDVariable sum = new LeanAddGradients.SameShapeAdd(sd, a, row).outputVariable();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sd.outputSingle(Map.of(),
+                sum.name()));
+        assertTrue(e.getMessage().contains("[2, 3]") && e.getMessage().contains("[1, 3]"), e.getMessage());
+        SameDiff rank3 = SameDiff.create();
+        SDVariable biased = new LeanAddGradients.MatrixBiasAdd(rank3, rank3.var("x", Nd4j.ones(2, 2, 3)),
+                rank3.var("b", Nd4j.ones(3))).outputVariable();
+        e = assertThrows(IllegalStateException.class, () -> rank3.outputSingle(Map.of(), biased.name()));
+        assertTrue(e.getMessage().contains("[rows, n]"), e.getMessage());
+    }
+}
