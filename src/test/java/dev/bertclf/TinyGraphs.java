@@ -34,6 +34,15 @@ public final class TinyGraphs {
         }
     }
 
+    /** Adds the op {@code type} named {@code name} on the inputs; its first output. */
+    public static Output<?> op(Graph g, String type, String name, Output<?>... in) {
+        var b = g.opBuilder(type, name);
+        for (Output<?> i : in) {
+            b.addInput(i);
+        }
+        return b.build().output(0);
+    }
+
     public static GraphDef graphDef(Graph g) {
         try {
             return GraphDef.parseFrom(g.toGraphDef());

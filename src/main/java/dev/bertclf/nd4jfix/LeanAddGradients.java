@@ -86,7 +86,8 @@ public final class LeanAddGradients implements GraphRewrite {
                 continue;
             }
             List<String> in = op.getInputsToOp();
-            if (!(producer(sd, in.get(0)) instanceof MatrixBiasAdd) && !(producer(sd, in.get(1)) instanceof MatrixBiasAdd)) {
+            if (!(producer(sd, in.get(0)) instanceof MatrixBiasAdd)
+                    && !(producer(sd, in.get(1)) instanceof MatrixBiasAdd)) {
                 continue; // only where one side is a dense layer's [rows, n] output (residuals, GELU's inner sum)
             }
             SDVariable a = sd.getVariable(in.get(0));
@@ -138,8 +139,16 @@ public final class LeanAddGradients implements GraphRewrite {
             super(sd, new SDVariable[]{a, b});
         }
 
+        /** The libnd4j custom op that computes it. */
+        abstract String kernel();
+
         /** Fails unless the inputs are what the gradient assumes. */
         abstract void check(INDArray a, INDArray b);
+
+        @Override
+        public long opHash() {
+            return libnd4jHash(kernel());
+        }
 
         @Override
         public List<LongShapeDescriptor> calculateOutputShape(OpContext oc) {
@@ -168,7 +177,7 @@ public final class LeanAddGradients implements GraphRewrite {
         }
     }
 
-    /** libnd4j's {@code biasadd} of {@code x [rows, n]} and {@code bias [n]}; gradients {@code g} and its column sums. */
+    /** libnd4j's {@code biasadd} of {@code x [rows, n]} and {@code bias [n]}; gradients: g, g's column sums. */
     public static final class MatrixBiasAdd extends Renamed {
         /** For ND4J's deserialisation. */
         public MatrixBiasAdd() {
@@ -184,8 +193,8 @@ public final class LeanAddGradients implements GraphRewrite {
         }
 
         @Override
-        public long opHash() {
-            return libnd4jHash("biasadd");
+        String kernel() {
+            return "biasadd";
         }
 
         @Override
@@ -219,8 +228,8 @@ public final class LeanAddGradients implements GraphRewrite {
         }
 
         @Override
-        public long opHash() {
-            return libnd4jHash("add");
+        String kernel() {
+            return "add";
         }
 
         @Override

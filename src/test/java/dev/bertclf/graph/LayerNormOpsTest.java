@@ -15,6 +15,7 @@ import org.tensorflow.framework.GraphDef;
 import java.util.List;
 import java.util.Map;
 
+import static dev.bertclf.TinyGraphs.op;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,14 +28,6 @@ class LayerNormOpsTest {
     static GraphDef bert;
     static GraphDef largeEpsilon;
     static INDArray expected;
-
-    private static Output<?> op(Graph g, String type, String name, Output<?>... in) {
-        var b = g.opBuilder(type, name);
-        for (Output<?> i : in) {
-            b.addInput(i);
-        }
-        return b.build().output(0);
-    }
 
     private static Output<?> mean(Graph g, String name, Output<?> x) {
         return g.opBuilder("Mean", name).addInput(x).addInput(TinyGraphs.intConstant(g, name + "/axis", new int[]{2}))

@@ -16,6 +16,7 @@ import org.tensorflow.framework.GraphDef;
 import java.util.List;
 import java.util.Map;
 
+import static dev.bertclf.TinyGraphs.op;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,14 +30,6 @@ class LeanAddGradientsTest {
     static GraphDef graph;
     static INDArray expected;
 
-    private static Output<?> op(Graph g, String type, String name, Output<?>... in) {
-        var b = g.opBuilder(type, name);
-        for (Output<?> i : in) {
-            b.addInput(i);
-        }
-        return b.build().output(0);
-    }
-
     /** {@code h = x·W + b} ({@code x [6, 4]}), {@code u = h + tanh(h)}, {@code out = u * (h + r) * w}. */
     @BeforeAll
     static void buildInTensorflow() {
@@ -47,7 +40,8 @@ class LeanAddGradientsTest {
                     TinyGraphs.constant(g, "kernel", TinyGraphs.random(22, 4, 5))),
                     TinyGraphs.constant(g, "bias", TinyGraphs.random(23, 5)));
             Output<?> u = op(g, "Add", "inner", h, op(g, "Tanh", "t", h));
-            Output<?> residual = op(g, "Identity", "residual", TinyGraphs.constant(g, "r0", TinyGraphs.random(24, 6, 5)));
+            Output<?> residual = op(g, "Identity", "residual",
+                    TinyGraphs.constant(g, "r0", TinyGraphs.random(24, 6, 5)));
             op(g, "Mul", "out", op(g, "Mul", "product", u, op(g, "Add", "sum", h, residual)),
                     TinyGraphs.constant(g, "w", TinyGraphs.random(25, 6, 5)));
             graph = TinyGraphs.graphDef(g);
@@ -113,7 +107,8 @@ class LeanAddGradientsTest {
         String tanh = "t";
         SameDiff before = imported(false);
         assertTrue(!backwardReaders(before, matmul).isEmpty() && !backwardReaders(before, tanh).isEmpty(),
-                "without the rewrite, biasadd_bp and add_bp read them; if this fails, ND4J changed and the rewrite may go");
+                "without the rewrite, biasadd_bp and add_bp read them; if this fails, ND4J changed and the rewrite"
+                        + " may go");
         SameDiff after = imported(true);
         assertEquals(List.of(), backwardReaders(after, matmul));
         assertEquals(List.of(), backwardReaders(after, tanh));
