@@ -132,6 +132,8 @@ public final class LeanAddGradients implements GraphRewrite {
 
     /** The shared part: a libnd4j op under a name of our own, output shape and type those of input 0. */
     private abstract static class Renamed extends DynamicCustomOp {
+        private long kernelHash;
+
         Renamed() {
         }
 
@@ -147,7 +149,10 @@ public final class LeanAddGradients implements GraphRewrite {
 
         @Override
         public long opHash() {
-            return libnd4jHash(kernel());
+            if (kernelHash == 0) {
+                kernelHash = libnd4jHash(kernel());
+            }
+            return kernelHash;
         }
 
         @Override
