@@ -1,6 +1,7 @@
 package dev.bertclf.model;
 
 import dev.bertclf.nd4jfix.LeanAddGradients;
+import dev.bertclf.nd4jfix.OutputArrayReuse;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -8,7 +9,8 @@ import java.nio.file.Path;
 
 /**
  * Loads a SameDiff graph this project saved (the model cache's, a run folder's): every graph file is read here, so
- * the project's own op classes are registered with ND4J before ND4J reads one.
+ * the project's own op classes are registered with ND4J before ND4J reads one, and the graphs run inference through
+ * {@link OutputArrayReuse}'s sessions.
  */
 public final class SavedGraphs {
     private SavedGraphs() {
@@ -18,6 +20,7 @@ public final class SavedGraphs {
     public static SameDiff load(Path file) {
         TanhThroughOneDnn.registerForLoading();
         LeanAddGradients.registerForLoading();
+        OutputArrayReuse.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
         // until its next full collection: in training, after the first step, whose native peak then adds to it.
