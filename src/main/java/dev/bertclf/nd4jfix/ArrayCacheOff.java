@@ -7,8 +7,7 @@ package dev.bertclf.nd4jfix;
  * (0.49/0.51 instead of 0.90/0.10 after a reload); in training, losses diverge from the second step.
  * <p><b>Cause:</b> M2.1's {@code ArrayCacheMemoryMgr} hands released arrays out again with their old contents, and
  * M2.1 imports TF's {@code BatchMatMulV2} (the attention's two products) with beta = 1, so those ops add into their
- * output; and the session releases an {@code Identity} op's array under its input's name while the identity's
- * consumers still read it (both found for {@link OutputArrayReuse}, which reuses arrays correctly in inference).
+ * output (found for {@link OutputArrayReuse}, which reuses arrays correctly in inference).
  * With the property {@value #PROPERTY} = false, released arrays are closed instead of reused.
  * <p><b>Guarded by:</b> {@code ArrayCacheOffTest} (this JVM, {@code .mvn/jvm.config} and released arrays), and the
  * parity and resume tests, whose results vary without it.

@@ -1,8 +1,6 @@
 package dev.bertclf.nd4jfix;
 
-import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.config.ExecutionResult;
 import org.nd4j.autodiff.samediff.config.SDValue;
 import org.nd4j.autodiff.samediff.internal.AbstractSession;
 import org.nd4j.autodiff.samediff.internal.FrameIter;
@@ -14,14 +12,12 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.BaseNDArray;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
-import org.nd4j.linalg.api.ops.impl.transforms.same.Identity;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,13 +38,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Fix:</b> {@link #install()} makes SameDiff create {@link Session}s, whose {@link Pool} reuses a released array
  * for the next output of the same type and shape, and zeroes it unless the op is one known to write every element of
  * its output without reading it ({@link #OVERWRITING_OPS}, and {@code matmul} of rank 2, which ND4J imports with
- * beta = 0). An {@code Identity} op's output is its input array, which the session releases under each name: it is
- * pooled only at its last release (the classifier's head reads the encoder's pooled output under the identity's
- * name after the pooler's own name was released). The pools of a JVM hold at most {@link #MAX_POOLED_BYTES}; a
- * pool's arrays are freed with it. Training is untouched: {@code SameDiff.fit} builds its own session.
- * <p><b>Guarded by:</b> {@code OutputArrayReuseTest}: a TF graph with two batched products, and BERT-base over
- * batches of three shapes, both bit for bit equal to fresh sessions with released arrays filled with NaN (both fail
- * without the zeroing); {@code BertParityTest} and every inference test, which run through these sessions.
+ * beta = 0). The pools of a JVM hold at most {@link #MAX_POOLED_BYTES}; a pool's arrays are freed with it. Training
+ * is untouched: {@code SameDiff.fit} builds its own session. (An {@code Identity} op's output is its input array; the
+ * session releases it only after the consumers of both names have run, which the tests check.)
+ * <p><b>Guarded by:</b> {@code OutputArrayReuseTest}: a TF graph with two batched products, an identity graph, and a
+ * classifier's probabilities over batches of three shapes, bit for bit equal to fresh sessions with released arrays
+ * filled with NaN (the batched products and the classifier fail without the zeroing); {@code BertParityTest} and
+ * every inference test, which run through these sessions.
  * <p><b>Remove when:</b> {@link ArrayCacheOff} is removed: a newer ND4J's own cache returns correct results.
  */
 public final class OutputArrayReuse {
@@ -109,18 +105,6 @@ public final class OutputArrayReuse {
             }
         }
 
-        @Override
-        public ExecutionResult doExec(DifferentialFunction op, OpContext opContext, FrameIter outputFrameIter,
-                Set<AbstractSession.VarId> opInputs, Set<AbstractSession.VarId> allIterInputs,
-                Set<String> constAndPhInputs, Map<String, SDValue> otherPlaceHolders) {
-            ExecutionResult r = super.doExec(op, opContext, outputFrameIter, opInputs, allIterInputs,
-                    constAndPhInputs, otherPlaceHolders);
-            if (op instanceof Identity) {
-                pool.alias(r.hasSingle() ? r.resultAt(0) : r.valueWithKeyAtIndex(0, false).getTensorValue());
-            }
-            return r;
-        }
-
     }
 
     /**
@@ -130,7 +114,6 @@ public final class OutputArrayReuse {
     static final class Pool extends AbstractMemoryMgr {
         private final long maxBytes;
         private final Map<Key, ArrayDeque<INDArray>> free = new LinkedHashMap<>(16, 0.75f, true);
-        private final Map<INDArray, Integer> aliases = new IdentityHashMap<>();
         private final AtomicLong held = new AtomicLong();
         /** The op whose outputs are being allocated, if known. */
         String allocatingFor;
@@ -153,7 +136,7 @@ public final class OutputArrayReuse {
             count(-bytes(a));
             ((BaseNDArray) a).assignNewId();
             if (!overwritten(shape)) {
-                a.assign(0);
+                Nd4j.getMemoryManager().memset(a);
             }
             return a;
         }
@@ -166,25 +149,9 @@ public final class OutputArrayReuse {
             return allocate(detached, descriptor.dataType(), descriptor.getShape());
         }
 
-        /** {@code a} is also an identity op's output: it stays in use until released once more. */
-        void alias(INDArray a) {
-            if (a != null) {
-                aliases.merge(a, 1, Integer::sum);
-            }
-        }
-
         @Override
         public void release(INDArray a) {
             if (a == null || a.wasClosed()) {
-                return;
-            }
-            Integer n = aliases.get(a);
-            if (n != null) {
-                if (n == 1) {
-                    aliases.remove(a);
-                } else {
-                    aliases.put(a, n - 1);
-                }
                 return;
             }
             long b = bytes(a);

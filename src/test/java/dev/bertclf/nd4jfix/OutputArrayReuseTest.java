@@ -60,8 +60,8 @@ class OutputArrayReuseTest {
 
     @Test
     void anIdentityOutputIsNotReusedWhileItsConsumersNeedIt() {
-        // the identity's output is tanh's output array itself; the session releases that array once the identity,
-        // tanh's only consumer, has run, while the multiply still reads it as the identity's output
+        // the identity's output is tanh's output array itself: it must not be released under tanh's name while the
+        // multiply still reads it under the identity's
         SameDiff sd = SameDiff.create();
         SDVariable x = sd.placeHolder("x", DataType.FLOAT, 3, 4);
         SDVariable named = sd.identity("named", sd.math().tanh(x));
@@ -102,8 +102,8 @@ class OutputArrayReuseTest {
     @Test
     @Tag("slow")
     void aClassifierGivesTheSameProbabilitiesBitForBitWithReusedArrays() throws Exception {
-        // BERT-base and a head: the rank-4 products of every layer, and the head reading the encoder's pooled output
-        // under the name an identity op gives it
+        // BERT-base and a head: the rank-4 products of every layer, the head reading the encoder's pooled output
+        // under the name an identity op gives it, padded batches of other shapes in between
         Classifier classifier = RealBert.tinyRun().classifier();
         SameDiff sd = classifier.graph();
         Featurizer f = classifier.featurizer();
