@@ -86,10 +86,6 @@ public final class OutputArrayReuse {
             setMmgr(pool);
         }
 
-        Pool pool() {
-            return pool;
-        }
-
         @Override
         public Pair<SameDiffOp, OpContext> getAndParameterizeOp(String opName, FrameIter frameIter,
                 Set<AbstractSession.VarId> opInputs, Set<AbstractSession.VarId> allIterInputs,
@@ -104,7 +100,6 @@ public final class OutputArrayReuse {
                 pool.allocatingFor = null;
             }
         }
-
     }
 
     /**
