@@ -16,6 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code max_batch_delay}): requests wait in a bounded queue; one worker takes the first, gathers more for up to
  * {@code maxWaitMs} or until {@code maxBatchSize} texts, and runs them in one forward pass. The model is only ever
  * called from the worker thread. With {@code maxBatchSize = 1} every text runs alone (batching off).
+ *
+ * <p>The worker waits for others only while clients come together: after a forward pass that served a single
+ * request it takes what is already queued and runs at once, so a lone client is never kept waiting (on a 2-core
+ * machine the 5 ms wait cost a short text 30-50 ms at p50, not 5); requests that arrive during a pass are served
+ * together by the next one, and waiting resumes with it.
  */
 public final class MicroBatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MicroBatcher.class);
@@ -38,6 +43,8 @@ public final class MicroBatcher implements AutoCloseable {
     private final AtomicInteger queuedTexts = new AtomicInteger();
     private final Thread worker;
     private volatile boolean closing;
+    /** Whether the last forward pass served more than one request (assumed until one is seen alone). */
+    private boolean clientsCameTogether = true;
 
     public MicroBatcher(Predictor predictor, int maxBatchSize, int maxWaitMs, int capacity) {
         this.predictor = predictor;
@@ -73,7 +80,7 @@ public final class MicroBatcher implements AutoCloseable {
                 }
                 batch.add(first);
                 int texts = first.texts().size();
-                long deadline = System.nanoTime() + maxWaitNanos;
+                long deadline = System.nanoTime() + (clientsCameTogether ? maxWaitNanos : 0);
                 while (texts < maxBatchSize) {
                     Pending next = queue.peek();
                     if (next != null && texts + next.texts().size() > maxBatchSize) {
@@ -87,6 +94,7 @@ public final class MicroBatcher implements AutoCloseable {
                     batch.add(next);
                     texts += next.texts().size();
                 }
+                clientsCameTogether = batch.size() > 1;
                 run(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -36,6 +36,55 @@ class MicroBatcherTest {
     }
 
     @Test
+    void aLoneClientIsNotKeptWaitingForOthers() throws Exception {
+        try (MicroBatcher b = new MicroBatcher(ServerFixture::fakeModel, 8, 3000, 100)) {
+            b.submit(List.of("good")).get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 3; i++) {
+                long t0 = System.nanoTime();
+                b.submit(List.of("bad")).get(10, TimeUnit.SECONDS);
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertTrue(ms < 1000, "request " + (i + 2) + " of a lone client waited " + ms + " ms for others");
+            }
+        }
+    }
+
+    @Test
+    void requestsQueuedDuringAPassShareTheNextAndWaitingThenResumes() throws Exception {
+        List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        try (MicroBatcher b = new MicroBatcher(texts -> {
+            sizes.add(texts.size());
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ServerFixture.fakeModel(texts);
+        }, 8, 1000, 100)) {
+            b.submit(List.of("alone")).get(10, TimeUnit.SECONDS);
+            List<CompletableFuture<float[][]>> fs = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                fs.add(b.submit(List.of("together " + i)));
+            }
+            for (CompletableFuture<float[][]> f : fs) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            fs.clear();
+            for (int i = 0; i < 3; i++) {
+                fs.add(b.submit(List.of("again " + i)));
+                Thread.sleep(50);
+            }
+            for (CompletableFuture<float[][]> f : fs) {
+                f.get(10, TimeUnit.SECONDS);
+            }
+            // alone; four at once in at most two passes (the first of them may run at once, after a lone pass;
+            // the others queue meanwhile and share the next); then, waiting again, three requests 50 ms apart in one
+            assertEquals(1, sizes.get(0), "sizes " + sizes);
+            assertTrue(sizes.size() <= 4, "the four shared passes: " + sizes);
+            assertEquals(3, sizes.get(sizes.size() - 1), "waiting resumed: " + sizes);
+        }
+    }
+
+    @Test
     void largeRequestsRunInChunksOfTheMaximumBatch() throws Exception {
         List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
         try (MicroBatcher b = new MicroBatcher(texts -> {
