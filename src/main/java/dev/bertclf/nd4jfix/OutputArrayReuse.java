@@ -1,5 +1,6 @@
 package dev.bertclf.nd4jfix;
 
+import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.config.SDValue;
 import org.nd4j.autodiff.samediff.internal.AbstractSession;
@@ -11,6 +12,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.BaseNDArray;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
 import org.nd4j.linalg.factory.Nd4j;
@@ -37,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (This is where a reused array first changes BERT's results: layer 0's probabilities·V, all its inputs equal.)
  * <p><b>Fix:</b> {@link #install()} makes SameDiff create {@link Session}s, whose {@link Pool} reuses a released array
  * for the next output of the same type and shape, and zeroes it unless the op is one known to write every element of
- * its output without reading it ({@link #OVERWRITING_OPS}, and {@code matmul} of rank 2, which ND4J imports with
+ * its output without reading it ({@link #overwritesOutputs}: {@link #OVERWRITING_OPS}, and {@code matmul} with
  * beta = 0). The pools of a JVM hold at most {@link #MAX_POOLED_BYTES}; a pool's arrays are freed with it. Training
  * is untouched: {@code SameDiff.fit} builds its own session. (An {@code Identity} op's output is its input array; the
  * session releases it only after the consumers of both names have run, which the tests check.)
@@ -60,6 +62,22 @@ public final class OutputArrayReuse {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private OutputArrayReuse() {
+    }
+
+    /**
+     * Whether {@code op} writes every element of its outputs without reading them: one of {@link #OVERWRITING_OPS},
+     * or a {@code matmul} whose beta (its second floating-point argument, 0 when absent) is 0.
+     */
+    static boolean overwritesOutputs(DifferentialFunction op) {
+        String name = op.opName();
+        if (OVERWRITING_OPS.contains(name)) {
+            return true;
+        }
+        if (name.equals("matmul") && op instanceof DynamicCustomOp custom) {
+            double[] t = custom.tArgs();
+            return t.length < 2 || t[1] == 0.0;
+        }
+        return false;
     }
 
     /** Makes every inference session SameDiff creates from now on a {@link Session}. Idempotent. */
@@ -92,7 +110,7 @@ public final class OutputArrayReuse {
                 Set<String> constAndPhInputs, Map<String, INDArray> placeholderValues, Set<String> allReqVariables,
                 Map<String, SDValue> otherPlaceholders) {
             // the op's output arrays are allocated in here
-            pool.allocatingFor = sameDiff.getOps().get(opName).getOp().opName();
+            pool.allocatingFor = sameDiff.getOps().get(opName).getOp();
             try {
                 return super.getAndParameterizeOp(opName, frameIter, opInputs, allIterInputs, constAndPhInputs,
                         placeholderValues, allReqVariables, otherPlaceholders);
@@ -111,7 +129,7 @@ public final class OutputArrayReuse {
         private final Map<Key, ArrayDeque<INDArray>> free = new LinkedHashMap<>(16, 0.75f, true);
         private final AtomicLong held = new AtomicLong();
         /** The op whose outputs are being allocated, if known. */
-        String allocatingFor;
+        DifferentialFunction allocatingFor;
         /** Tests only: fill released arrays with NaN, so any later read of one shows. */
         boolean poisonReleased;
 
@@ -123,14 +141,19 @@ public final class OutputArrayReuse {
 
         @Override
         public INDArray allocate(boolean detached, DataType dataType, long... shape) {
-            ArrayDeque<INDArray> q = free.get(new Key(dataType, shape));
+            Key key = new Key(dataType, shape);
+            ArrayDeque<INDArray> q = free.get(key);
             INDArray a = q == null ? null : q.poll();
             if (a == null) {
                 return Nd4j.createUninitializedDetached(dataType, shape);
             }
+            if (q.isEmpty()) {
+                free.remove(key);
+            }
             count(-bytes(a));
             ((BaseNDArray) a).assignNewId();
-            if (!overwritten(shape)) {
+            DifferentialFunction op = allocatingFor;
+            if (op == null || !overwritesOutputs(op)) {
                 Nd4j.getMemoryManager().memset(a);
             }
             return a;
@@ -140,6 +163,10 @@ public final class OutputArrayReuse {
         public INDArray allocate(boolean detached, LongShapeDescriptor descriptor) {
             if (descriptor.isEmpty()) {
                 return Nd4j.create(descriptor).detach();
+            }
+            if (descriptor.getOrder() == 'f') {
+                // pooled arrays are all 'c' order
+                return Nd4j.createUninitializedDetached(descriptor.dataType(), 'f', descriptor.getShape());
             }
             return allocate(detached, descriptor.dataType(), descriptor.getShape());
         }
@@ -180,10 +207,6 @@ public final class OutputArrayReuse {
             return held.get();
         }
 
-        private boolean overwritten(long[] shape) {
-            String op = allocatingFor;
-            return op != null && (OVERWRITING_OPS.contains(op) || (op.equals("matmul") && shape.length <= 2));
-        }
 
         /** Frees least recently used shapes until {@code bytes} more fit, in this pool and in the JVM's. */
         private boolean makeRoom(long bytes) {

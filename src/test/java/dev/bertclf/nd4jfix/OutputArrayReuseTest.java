@@ -90,6 +90,30 @@ class OutputArrayReuseTest {
     }
 
     @Test
+    void aMatmulCountsAsOverwritingItsOutputOnlyWithBetaZero() {
+        SameDiff sd = SameDiff.create();
+        SDVariable product = sd.mmul("product", sd.var("a", Nd4j.rand(DataType.FLOAT, 2, 3)),
+                sd.var("b", Nd4j.rand(DataType.FLOAT, 3, 2)));
+        assertTrue(OutputArrayReuse.overwritesOutputs(sd.getVariableOutputOp(product.name())), "no beta given");
+        INDArray x = Nd4j.rand(DataType.FLOAT, 2, 2);
+        assertTrue(OutputArrayReuse.overwritesOutputs(DynamicCustomOp.builder("matmul").addInputs(x, x)
+                .addFloatingPointArguments(1.0, 0.0).build()));
+        assertFalse(OutputArrayReuse.overwritesOutputs(DynamicCustomOp.builder("matmul").addInputs(x, x)
+                .addFloatingPointArguments(1.0, 1.0).build()), "out = A·B + out reads its output");
+        assertFalse(OutputArrayReuse.overwritesOutputs(DynamicCustomOp.builder("concat").addInputs(x, x).build()));
+    }
+
+    @Test
+    void anOutputAskedForInFortranOrderGetsIt() {
+        OutputArrayReuse.Pool pool = new OutputArrayReuse.Pool(1 << 20);
+        pool.release(pool.allocate(false, DataType.FLOAT, 3, 4));
+        INDArray f = pool.allocate(false, Nd4j.create(DataType.FLOAT, new long[]{3, 4}, 'f').shapeDescriptor());
+        assertEquals('f', f.ordering());
+        assertEquals(0.0, f.sumNumber().doubleValue());
+        pool.close();
+    }
+
+    @Test
     void aReleasedArrayIsHandedOutForTheNextOutputOfItsShape() {
         OutputArrayReuse.Pool pool = new OutputArrayReuse.Pool(1 << 20);
         INDArray a = pool.allocate(false, DataType.FLOAT, 8, 8);
