@@ -207,7 +207,6 @@ public final class OutputArrayReuse {
             return held.get();
         }
 
-
         /** Frees least recently used shapes until {@code bytes} more fit, in this pool and in the JVM's. */
         private boolean makeRoom(long bytes) {
             if (bytes > maxBytes) {
