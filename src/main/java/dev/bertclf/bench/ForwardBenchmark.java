@@ -36,7 +36,7 @@ public final class ForwardBenchmark {
 
     public static void run(Settings s, List<LabeledText> reviews) throws Exception {
         ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
-        System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
+        System.out.println("Machine: " + Stats.machineAndCpu());
         Path fresh = Files.createTempDirectory("bertclf-bench-cache");
         double importSeconds;
         try {

@@ -45,7 +45,7 @@ public final class PeerBenchmark {
      */
     public static void run(Path peer, String conf, int repetitions, List<int[]> shapes, String testCsv)
             throws Exception {
-        System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
+        System.out.println("Machine: " + Stats.machineAndCpu());
         List<Figure> figures = new ArrayList<>();
         for (int rep = 1; rep <= repetitions; rep++) {
             for (int[] s : shapes) {

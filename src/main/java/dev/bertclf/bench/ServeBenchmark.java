@@ -40,7 +40,7 @@ public final class ServeBenchmark {
 
     public static void run(Settings s, List<LabeledText> reviews) throws Exception {
         RunFolder run = RunFolder.toServe(s.serve().run(), s.train().runsDir());
-        System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
+        System.out.println("Machine: " + Stats.machineAndCpu());
         System.out.println("Model: " + run.dir());
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();

@@ -54,6 +54,11 @@ public final class Stats {
                 + System.getProperty("org.bytedeco.javacpp.platform.extension", "(plain)");
     }
 
+    /** {@link #machine()} and the CPU's model, as each benchmark prints them first. */
+    public static String machineAndCpu() {
+        return machine() + ", CPU " + cpuModel();
+    }
+
     /** The CPU's model name from /proc/cpuinfo. */
     public static String cpuModel() {
         try {

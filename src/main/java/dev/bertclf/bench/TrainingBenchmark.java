@@ -39,7 +39,7 @@ public final class TrainingBenchmark {
     }
 
     public static void run(Settings s, List<LabeledText> reviews, List<Shape> shapes) {
-        System.out.println("Machine: " + Stats.machine() + ", CPU " + Stats.cpuModel());
+        System.out.println("Machine: " + Stats.machineAndCpu());
         for (Shape shape : shapes) {
             List<Double> seconds = new ArrayList<>();
             train(s, reviews, shape, WARMUP + STEPS, new StepTimer((secs, data, loss) -> seconds.add(secs)),
