@@ -67,7 +67,7 @@ public final class PretrainedBert {
         String key = folder.getFileName().toString();
         if (isComplete(folder, key)) {
             Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
-            removeUnpacked(d, folder, key);
+            removeUnpacked(d, folder);
             try {
                 return fromFolder(folder, d);
             } catch (RuntimeException e) {
@@ -87,7 +87,7 @@ public final class PretrainedBert {
         if (!isComplete(folder, key)) {
             build(d, folder, key, repos);
         }
-        removeUnpacked(d, folder, key);
+        removeUnpacked(d, folder);
         Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
         return folder;
     }
@@ -166,7 +166,7 @@ public final class PretrainedBert {
         }
         // the frozen GraphDefs (on the Java heap, as large as the weights) are unreachable once imported, so that
         // saving, which builds a FlatBuffers image of the weights on the heap as well, has the heap to itself
-        Imported imported = importFrozen(d, folder, key, repos);
+        Imported imported = importFrozen(d, folder, repos);
         writeModel(imported.sd(), folder, key, imported.name());
         log.info("Built model cache {} in {} s", folder, String.format("%.1f", (System.nanoTime() - start) / 1e9));
     }
@@ -175,15 +175,14 @@ public final class PretrainedBert {
      * Freezes (or reads) the source graph, checks it and its vocabulary, writes the frozen graph and the vocabulary into
      * the cache folder, imports the graph.
      */
-    private static Imported importFrozen(ModelDescriptor d, Path folder, String key,
-                                         MavenArtifacts.Repositories repos) {
-        FrozenSource source = frozen(d, folder, key, repos);
+    private static Imported importFrozen(ModelDescriptor d, Path folder, MavenArtifacts.Repositories repos) {
+        FrozenSource source = frozen(d, folder, repos);
         List<String> vocab = Vocab.read(source.vocab());
         Vocab.checkDeclaredSize(vocab, source.vocab(), d);
         BertImporter.checkNames(source.graph(), d.tensors(), source.name());
         GraphDefs.write(source.graph(), folder.resolve(FROZEN_FILE));
         AtomicFiles.write(folder.resolve(VOCAB_FILE), out -> Files.copy(source.vocab(), out));
-        removeUnpacked(d, folder, key);
+        removeUnpacked(d, folder);
         GraphDef cleaned = GraphDefs.clean(source.graph(), List.of(d.tensors().pooled(), d.tensors().sequence()),
                 Set.of(d.tensors().pooled(), d.tensors().sequence()));
         log.info("Cleaned graph: {} of {} nodes kept", cleaned.getNodeCount(), source.graph().getNodeCount());
@@ -193,13 +192,12 @@ public final class PretrainedBert {
     }
 
     /** Freezes a SavedModel (checked against it) or reads a frozen graph, as the descriptor's source says. */
-    private static FrozenSource frozen(ModelDescriptor d, Path folder, String key,
-                                       MavenArtifacts.Repositories repos) {
+    private static FrozenSource frozen(ModelDescriptor d, Path folder, MavenArtifacts.Repositories repos) {
         return switch (d.source().type()) {
             case MAVEN_SAVED_MODEL, SAVED_MODEL -> {
                 Path savedModel = d.source().type() == ModelDescriptor.SourceType.SAVED_MODEL
                         ? Path.of(d.source().path())
-                        : unpackResource(d, unpackedFolder(folder, key), repos);
+                        : unpackResource(d, unpackedFolder(folder), repos);
                 checkCasing(savedModel, d);
                 GraphDef frozen = GraphFreezer.freeze(savedModel, d.source().tag(), d.tensors());
                 checkFreeze(savedModel, d, frozen);
@@ -258,8 +256,8 @@ public final class PretrainedBert {
     }
 
     /** Where a Maven source's SavedModel is unpacked while its cache is built: beside the cache folder. */
-    static Path unpackedFolder(Path folder, String key) {
-        return folder.getParent().resolve("savedmodel-" + key);
+    static Path unpackedFolder(Path folder) {
+        return folder.resolveSibling("savedmodel-" + folder.getFileName());
     }
 
     /**
@@ -268,8 +266,8 @@ public final class PretrainedBert {
      * on disk (680 MB for the multilingual model). A build that fails before the frozen graph is written keeps it for
      * the next try; a user's own SavedModel folder is never touched.
      */
-    private static void removeUnpacked(ModelDescriptor d, Path folder, String key) {
-        Path unpacked = unpackedFolder(folder, key);
+    private static void removeUnpacked(ModelDescriptor d, Path folder) {
+        Path unpacked = unpackedFolder(folder);
         if (d.source().type() == ModelDescriptor.SourceType.MAVEN_SAVED_MODEL && Files.exists(unpacked)) {
             AtomicFiles.deleteRecursively(unpacked);
             log.info("Removed {}: the cache folder holds what the model needs", unpacked);

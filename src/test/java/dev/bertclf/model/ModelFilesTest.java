@@ -65,7 +65,7 @@ class ModelFilesTest {
         Path folder = RealBert.cached(d.name());
         assertTrue(Files.isRegularFile(folder.resolve(PretrainedBert.VOCAB_FILE)), folder.toString());
         assertTrue(Files.isRegularFile(folder.resolve(PretrainedBert.FROZEN_FILE)), folder.toString());
-        Path unpacked = PretrainedBert.unpackedFolder(folder, PretrainedBert.key(d));
+        Path unpacked = PretrainedBert.unpackedFolder(folder);
         assertTrue(Files.notExists(unpacked), unpacked + " still holds a third copy of the weights");
     }
 
