@@ -35,16 +35,13 @@ public final class StandaloneCluster implements AutoCloseable {
     public static final String DAEMON_HEAP = "-Xmx384m";
     private final Path home;
     private final Path work;
-    private final String masterUrl;
     private final List<Process> daemons = new ArrayList<>();
+    private String masterUrl;
+    private int webPort;
 
-    private final int webPort;
-
-    private StandaloneCluster(Path home, Path work, int port, int webPort) {
+    private StandaloneCluster(Path home, Path work) {
         this.home = home;
         this.work = work;
-        this.masterUrl = "spark://127.0.0.1:" + port;
-        this.webPort = webPort;
     }
 
     /**
@@ -58,14 +55,12 @@ public final class StandaloneCluster implements AutoCloseable {
             throws IOException {
         requireSparkHome(sparkHome);
         Files.createDirectories(work);
-        StandaloneCluster c = new StandaloneCluster(sparkHome.toAbsolutePath(), work, freePort(), freePort());
+        StandaloneCluster c = new StandaloneCluster(sparkHome.toAbsolutePath(), work);
         try {
-            c.daemons.add(c.daemon("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                    "--port", c.masterUrl.substring(c.masterUrl.lastIndexOf(':') + 1), "--webui-port",
-                    String.valueOf(c.webPort))));
+            c.startMaster();
             for (int i = 1; i <= workers; i++) {
                 Path dir = Files.createDirectories(work.resolve("work-" + i));
-                c.daemons.add(c.daemon("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker", "--host",
+                c.daemons.add(c.daemon("worker-" + i, List.of(), List.of("org.apache.spark.deploy.worker.Worker", "--host",
                         "127.0.0.1", "--cores", String.valueOf(cores), "--memory", memory, "--work-dir",
                         dir.toString(), "--webui-port", "0", c.masterUrl)));
             }
@@ -150,8 +145,10 @@ public final class StandaloneCluster implements AutoCloseable {
         return cmd;
     }
 
-    private Process daemon(String name, List<String> mainAndArgs) throws IOException {
-        List<String> cmd = javaCommand(List.of(DAEMON_HEAP));
+    private Process daemon(String name, List<String> options, List<String> mainAndArgs) throws IOException {
+        List<String> jvm = new ArrayList<>(List.of(DAEMON_HEAP));
+        jvm.addAll(options);
+        List<String> cmd = javaCommand(jvm);
         cmd.addAll(mainAndArgs);
         Path logs = Files.createDirectories(work.resolve("logs"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -164,6 +161,62 @@ public final class StandaloneCluster implements AutoCloseable {
         // as on machines that do not set them
         MallocSettings.ENVIRONMENT.keySet().forEach(pb.environment()::remove);
         return pb.start();
+    }
+
+    /**
+     * Starts the master on two free ports and waits until its status page answers, before any worker starts: a
+     * worker's own ports (chosen by the system) could otherwise take one of the master's (seen once in CI, where the
+     * master's web UI then moved to the next port and this class polled a worker). A port taken by another process
+     * between choosing it and binding it stops the master ({@code spark.port.maxRetries=0}: no silent move to the
+     * next port), and a new pair is tried.
+     */
+    private void startMaster() throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            int port = freePort();
+            webPort = freePort();
+            masterUrl = "spark://127.0.0.1:" + port;
+            Process master = daemon("master", List.of("-Dspark.port.maxRetries=0"), List.of(
+                    "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", String.valueOf(port),
+                    "--webui-port", String.valueOf(webPort)));
+            if (awaitMasterPage(master, Duration.ofSeconds(60))) {
+                daemons.add(master);
+                return;
+            }
+            master.destroyForcibly();
+            if (attempt == 3) {
+                throw new IOException("the Spark master stopped " + attempt + " times while binding free ports; see "
+                        + work.resolve("logs").resolve("master.log"));
+            }
+            log.warn("The Spark master could not bind port {} or {} (taken since they were chosen); trying others",
+                    port, webPort);
+        }
+    }
+
+    /** True once the master's status page answers; false if the master stops first. */
+    private boolean awaitMasterPage(Process master, Duration timeout) throws IOException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest status = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + webPort + "/json/"))
+                .timeout(Duration.ofSeconds(5)).build();
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (!master.isAlive()) {
+                return false;
+            }
+            try {
+                if (http.send(status, HttpResponse.BodyHandlers.ofString()).statusCode() == 200 && master.isAlive()) {
+                    return true;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            sleep(300);
+        }
+        master.destroyForcibly();
+        throw new IOException("the Spark master's status page did not answer within " + timeout.toSeconds()
+                + " s; see " + work.resolve("logs").resolve("master.log"));
     }
 
     /** Waits until the master's status page counts {@code n} live workers. */
