@@ -36,8 +36,13 @@ public final class TrainingApp {
     public record Result(RunFolder run, Evaluator.Report test, TrainingState state, SameDiff model) {
     }
 
-    /** The pretrained graph with its classifier head, and how text becomes its input. */
-    private record Model(ModelDescriptor descriptor, Path vocab, SameDiff sd, Featurizer featurizer) {
+    /**
+     * The pretrained graph with its classifier head, and how text becomes its input: in training and validation
+     * ({@code featurizer}), and in the test evaluation and later use ({@code inference}, at
+     * {@code features.inference-max-length}).
+     */
+    private record Model(ModelDescriptor descriptor, Path vocab, SameDiff sd, Featurizer featurizer,
+                         Featurizer inference) {
     }
 
     private TrainingApp() {
@@ -53,10 +58,11 @@ public final class TrainingApp {
         try (RunFolder.Lock ignored = run.lock()) {
             TrainingState state = fit(s, data, model, run);
             SameDiff saved = savedModel(s, run, model, state);
-            Evaluator.Report test = Evaluator.evaluate("test", saved, model.featurizer(), data.test(), data.labels(),
+            Evaluator.Report test = Evaluator.evaluate("test", saved, model.inference(), data.test(), data.labels(),
                     s.train().evalBatchSize());
-            log.info("TEST accuracy {} on {} examples of {} (macro F1 {})", String.format("%.4f", test.accuracy()),
-                    test.examples(), s.data().test(), String.format("%.4f", test.macroF1()));
+            log.info("TEST accuracy {} on {} examples of {} (macro F1 {}; inputs of up to {} word pieces)",
+                    String.format("%.4f", test.accuracy()), test.examples(), s.data().test(),
+                    String.format("%.4f", test.macroF1()), s.features().inferenceMaxLength());
             writeMetrics(s, data, model, run, state, test, (System.nanoTime() - start) / 1e9);
             return new Result(run, test, state, saved);
         }
@@ -87,7 +93,9 @@ public final class TrainingApp {
         ClassifierHead.attach(bert.sd(), descriptor, data.labels().size(), s.model().encoderLayers(),
                 s.model().frozenLayers(), s.model().dropout(), s.train().seed());
         Featurizer featurizer = new Featurizer(bert.vocab(), descriptor.normalization(), s.features());
-        return new Model(descriptor, bert.vocab(), bert.sd(), featurizer);
+        Featurizer inference = s.features().inferenceMaxLength() == s.features().maxLength() ? featurizer
+                : new Featurizer(bert.vocab(), descriptor.normalization(), s.features().atInference());
+        return new Model(descriptor, bert.vocab(), bert.sd(), featurizer, inference);
     }
 
     /**

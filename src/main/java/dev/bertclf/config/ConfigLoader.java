@@ -131,7 +131,10 @@ public final class ConfigLoader {
         }
     }
 
-    /** {@code features.max-length} may not exceed the model's {@code max-positions} (its position embeddings). */
+    /**
+     * Neither {@code features.max-length} nor {@code features.inference-max-length} may exceed the model's
+     * {@code max-positions} (its position embeddings).
+     */
     private static void checkMaxPositions(Settings.ModelSettings model, Settings.FeatureSettings features,
                                           List<String> problems) {
         if (model.base() == null || model.zooDir() == null || features == null
@@ -140,19 +143,27 @@ public final class ConfigLoader {
         }
         try {
             Config d = ConfigFactory.parseFile(model.descriptorFile().toFile());
-            if (d.hasPath("max-positions") && features.maxLength() > d.getInt("max-positions")) {
-                problems.add(ROOT + ".features.max-length = " + features.maxLength() + " exceeds max-positions = "
-                        + d.getInt("max-positions") + " of the model " + model.descriptorFile());
+            for (var length : List.of(Map.entry("max-length", features.maxLength()),
+                    Map.entry("inference-max-length", features.inferenceMaxLength()))) {
+                if (d.hasPath("max-positions") && length.getValue() > d.getInt("max-positions")) {
+                    problems.add(ROOT + ".features." + length.getKey() + " = " + length.getValue()
+                            + " exceeds max-positions = " + d.getInt("max-positions") + " of the model "
+                            + model.descriptorFile());
+                }
             }
         } catch (com.typesafe.config.ConfigException e) {
             problems.add(ROOT + ".model.base: cannot read " + model.descriptorFile() + ": " + e.getMessage());
         }
     }
 
-    /** Settings a resumed run may change: where things are and how it reports, never what it computes. */
+    /**
+     * Settings a resumed run may change: where things are, how it reports and how the result is tested, never
+     * what training computes.
+     */
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
             "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "model.repository",
-            "model.local-repository", "data.train", "data.test", "data.download", "serve", "score");
+            "model.local-repository", "data.train", "data.test", "data.download", "features.inference-max-length",
+            "serve", "score");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

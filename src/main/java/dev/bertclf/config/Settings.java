@@ -131,22 +131,43 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     /**
      * How raw text becomes BERT input.
      *
-     * @param maxLength       longest input in word pieces, [CLS] and [SEP] included
-     * @param truncation      what to keep of longer texts
-     * @param headFraction    for head+tail: share of the budget taken from the beginning
-     * @param padding         pad every batch to {@code maxLength}, or to its longest text
-     * @param stripHtmlBreaks replace {@code <br />} tags (IMDB has them) by spaces
+     * @param maxLength          longest input in word pieces, [CLS] and [SEP] included, in training
+     * @param truncation         what to keep of longer texts
+     * @param headFraction       for head+tail: share of the budget taken from the beginning
+     * @param padding            pad every batch to {@code maxLength}, or to its longest text
+     * @param stripHtmlBreaks    replace {@code <br />} tags (IMDB has them) by spaces
+     * @param inferenceMaxLength longest input when the trained classifier is tested and used (test evaluation,
+     *                           Evaluate, Predict, Serve, Score); BERT's position embeddings are pretrained to 512,
+     *                           so a classifier trained on short inputs may read longer ones
      */
     public record FeatureSettings(int maxLength, Truncation truncation, double headFraction, Padding padding,
-                                  boolean stripHtmlBreaks) {
+                                  boolean stripHtmlBreaks, int inferenceMaxLength) {
+        /** Settings that read inputs of {@code maxLength} in training and inference alike. */
+        public FeatureSettings(int maxLength, Truncation truncation, double headFraction, Padding padding,
+                               boolean stripHtmlBreaks) {
+            this(maxLength, truncation, headFraction, padding, stripHtmlBreaks, maxLength);
+        }
+
         public boolean fixedLength() {
             return padding == Padding.FIXED;
         }
 
+        /** These settings with {@code maxLength} set to the inference length. */
+        public FeatureSettings atInference() {
+            return new FeatureSettings(inferenceMaxLength, truncation, headFraction, padding, stripHtmlBreaks,
+                    inferenceMaxLength);
+        }
+
         static FeatureSettings read(ConfigValues v) {
-            return new FeatureSettings(v.intIn("features.max-length", 3, 512),
-                    v.choice("features.truncation", Truncation.class), v.doubleIn("features.head-fraction", 0, 1),
-                    v.choice("features.length", Padding.class), v.bool("features.strip-html-breaks"));
+            int maxLength = v.intIn("features.max-length", 3, 512);
+            int inference = v.intIn("features.inference-max-length", 0, 512);
+            if (inference > 0 && inference < 3) {
+                v.problem(ConfigLoader.ROOT + ".features.inference-max-length = " + inference
+                        + " is too short: 0 (as max-length) or at least 3");
+            }
+            return new FeatureSettings(maxLength, v.choice("features.truncation", Truncation.class),
+                    v.doubleIn("features.head-fraction", 0, 1), v.choice("features.length", Padding.class),
+                    v.bool("features.strip-html-breaks"), inference == 0 ? maxLength : inference);
         }
     }
 

@@ -186,11 +186,14 @@ public record RunFolder(Path dir) {
         return ConfigLoader.loadSaved(file(CONFIG));
     }
 
-    /** The trained classifier, for inference: model, labels, vocabulary, feature settings, base-model casing. */
+    /**
+     * The trained classifier, for inference: model, labels, vocabulary, feature settings (at the run's
+     * {@code features.inference-max-length}), base-model casing.
+     */
     public Classifier classifier() {
         requireServable();
         ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
-        Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features());
+        Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features().atInference());
         SameDiff sd = SavedGraphs.load(file(MODEL));
         for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS,
                 GraphNames.PROBS)) {

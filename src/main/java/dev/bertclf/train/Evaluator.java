@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,15 +54,19 @@ public final class Evaluator {
         }
     }
 
-    /** Evaluates in batches of {@code batchSize}, with a progress bar. */
+    /**
+     * Evaluates in batches of {@code batchSize}, with a progress bar. The rows are batched in order of their
+     * length, so that a batch padded to its longest text pads little; the scores do not depend on the order.
+     */
     public static Report evaluate(String name, SameDiff sd, Featurizer f, List<LabeledText> rows,
                                   List<String> labels, int batchSize) {
         long start = System.nanoTime();
         Evaluation eval = new Evaluation(labels);
         double lossSum = 0;
+        List<LabeledText> byLength = rows.stream().sorted(Comparator.comparingInt(r -> r.text().length())).toList();
         try (ProgressBar bar = ProgressBars.of("Evaluate " + name, rows.size())) {
-            for (int from = 0; from < rows.size(); from += batchSize) {
-                List<LabeledText> batch = rows.subList(from, Math.min(rows.size(), from + batchSize));
+            for (int from = 0; from < byLength.size(); from += batchSize) {
+                List<LabeledText> batch = byLength.subList(from, Math.min(byLength.size(), from + batchSize));
                 Featurizer.Batch b = f.featurize(batch.stream().map(LabeledText::text).toList(),
                         f.settings().fixedLength());
                 INDArray probs = Classifier.probabilities(sd, b);
