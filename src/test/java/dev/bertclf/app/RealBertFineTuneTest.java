@@ -5,6 +5,9 @@ import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.LabeledText;
+import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.TextNormalization;
+import dev.bertclf.train.Evaluator;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.app.EvaluateCommand;
 import dev.bertclf.app.PredictCommand;
@@ -46,7 +49,7 @@ class RealBertFineTuneTest {
         Path test = data.test();
         Settings s = TestSettings.with("experiment=tiny", "data.train=" + data.train(), "data.test=" + test,
                 "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
-                "features.max-length=48", "train.epochs=8", "train.batch-size=8", "train.learning-rate=1.5e-4",
+                "features.max-length=48", "features.inference-max-length=64", "train.epochs=8", "train.batch-size=8", "train.learning-rate=1.5e-4",
                 "train.schedule=constant", "train.warmup=0", "train.checkpoint-every=0", "train.runs-dir=" + tmp.resolve("runs"),
                 "train.eval-batch-size=8", "train.keep-best=false");
 
@@ -71,7 +74,18 @@ class RealBertFineTuneTest {
 
         assertEquals(null, dev.bertclf.model.SavedGraphs.load(run.file(RunFolder.MODEL))
                 .getTrainingConfig(), "the served model carries no training config");
+        // tested, and used from the run folder, at the inference length: more of each review than in training
+        Featurizer at64 = new Featurizer(run.file(RunFolder.VOCAB), TextNormalization.UNCASED,
+                s.features().atInference());
+        Evaluator.Report reference = Evaluator.evaluate("at 64", r.model(), at64, data.testRows(), run.labels(), 1);
+        Evaluator.Report at48 = Evaluator.evaluate("at 48", r.model(), new Featurizer(run.file(RunFolder.VOCAB),
+                TextNormalization.UNCASED, s.features()), data.testRows(), run.labels(), 1);
+        assertEquals(reference.accuracy(), r.test().accuracy(), 1e-12);
+        assertEquals(reference.loss(), r.test().loss(), 1e-5);
+        assertTrue(Math.abs(at48.loss() - r.test().loss()) > 1e-4, "the reviews are longer than 48 word pieces: "
+                + at48.loss() + " vs " + r.test().loss());
         Classifier loaded = run.classifier();
+        assertEquals(64, loaded.featurizer().settings().maxLength());
         List<String> texts = data.testRows().stream().map(LabeledText::text).toList();
         float[][] fromDisk = loaded.predict(texts);
         float[][] inMemory = Classifier.probabilities(r.model(), loaded.featurizer().featurize(texts))
@@ -119,7 +133,7 @@ class RealBertFineTuneTest {
             assertEquals("bert-base-uncased", info.get("base_model").asText());
             assertEquals(false, info.get("cased").asBoolean());
             assertTrue(info.get("base_model_description").asText().contains("uncased"), model.body());
-            assertEquals(48, info.get("max_length").asInt());
+            assertEquals(64, info.get("max_length").asInt(), "the inference length");
             assertEquals(r.test().accuracy(), info.get("test").get("accuracy").asDouble(), 1e-9);
         }
     }

@@ -121,6 +121,38 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("features.max-length = 128 exceeds max-positions = 64"), e.getMessage());
         assertEquals(64, ConfigLoader.load(null, props("bertclf.model.zoo-dir", tmp.toString(),
                 "bertclf.model.base", "small-bert", "bertclf.features.max-length", "64")).features().maxLength());
+        ConfigException inference = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.model.zoo-dir", tmp.toString(), "bertclf.model.base", "small-bert",
+                "bertclf.features.max-length", "32", "bertclf.features.inference-max-length", "96")));
+        assertTrue(inference.getMessage().contains("features.inference-max-length = 96 exceeds max-positions = 64"),
+                inference.getMessage());
+        assertEquals(1, inference.problems().size(), inference.getMessage());
+    }
+
+    @Test
+    void theInferenceLengthIsTheTrainingLengthUnlessSetAndTheInferenceSettingsUseIt() {
+        Settings.FeatureSettings unset = ConfigLoader.load(null, props("bertclf.features.max-length", "96"))
+                .features();
+        assertEquals(96, unset.inferenceMaxLength(), "0 means max-length");
+        assertEquals(unset, unset.atInference());
+
+        Settings.FeatureSettings set = ConfigLoader.load(null, props("bertclf.features.max-length", "64",
+                "bertclf.features.inference-max-length", "256", "bertclf.features.truncation", "tail")).features();
+        assertEquals(64, set.maxLength());
+        Settings.FeatureSettings inference = set.atInference();
+        assertEquals(256, inference.maxLength());
+        assertEquals(Truncation.TAIL, inference.truncation(), "everything else as in training");
+        assertEquals(set.padding(), inference.padding());
+        assertEquals(set.headFraction(), inference.headFraction());
+
+        ConfigException tooShort = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.features.inference-max-length", "2")));
+        assertTrue(tooShort.getMessage().contains("features.inference-max-length = 2 is too short"),
+                tooShort.getMessage());
+        ConfigException tooLong = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.features.inference-max-length", "513")));
+        assertTrue(tooLong.getMessage().contains("features.inference-max-length = 513 is out of range"),
+                tooLong.getMessage());
     }
 
     @Test
@@ -155,8 +187,11 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("bertclf.model.frozen-layers = 2"), e.getMessage());
         assertTrue(!e.getMessage().contains("log-every"), "a safe key is not named: " + e.getMessage());
         Settings ok = ConfigLoader.loadForResume(saved, props("bertclf.train.log-every", "5",
-                "bertclf.train.resume", tmp.toString(), "bertclf.model.encoder-layers", "12"));
+                "bertclf.train.resume", tmp.toString(), "bertclf.model.encoder-layers", "12",
+                "bertclf.features.inference-max-length", "256"));
         assertEquals(5, ok.train().logEvery());
+        assertEquals(256, ok.features().atInference().maxLength(), "only the test evaluation reads it");
+        assertEquals(128, ok.features().maxLength());
         assertEquals(3e-5, ok.train().learningRate());
     }
 
