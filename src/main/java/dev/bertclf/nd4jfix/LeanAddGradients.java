@@ -2,6 +2,7 @@ package dev.bertclf.nd4jfix;
 
 import dev.bertclf.graph.GraphRewrite;
 import dev.bertclf.graph.GraphSurgery;
+import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
@@ -29,7 +30,7 @@ import java.util.Map;
  * 73 in BERT-base) and the adds that take one of their outputs (the residual adds, 24, and GELU's
  * {@code x + 0.044715 x³}, 12) become ops that compute the same libnd4j kernels ({@code biasadd}, {@code add}) but
  * whose gradients are built from the incoming gradient alone: the input gradient is the incoming gradient itself,
- * the bias gradient its column sums. So backprop no longer holds those ops' inputs.
+ * the bias gradient its column sums (computed as a GEMM). So backprop no longer holds those ops' inputs.
  *
  * <p><b>Symptom:</b> at the start of backprop, a 16×128 full fine-tuning step holds 3.5 GB of op outputs, against
  * about 1.5 GB of activations that BERT's backprop needs; 1.1 GB of the difference are the matmul outputs under each
@@ -210,10 +211,16 @@ public final class LeanAddGradients implements GraphRewrite {
             }
         }
 
+        /**
+         * The bias gradient, g's column sums, as the product {@code gᵀ · 1} ({@code [n, rows] · [rows, 1]}): M2.1's
+         * reduction along dimension 0 takes 4–5 ms on {@code [2048, 768]} and 22–27 ms on {@code [2048, 3072]}, the
+         * GEMM about 1 ms for either (docs/performance.md, "Bias gradients as a GEMM").
+         */
         @Override
         public List<SDVariable> doDiff(List<SDVariable> gradients) {
             SDVariable g = gradients.get(0);
-            return List.of(g, g.sum(0));
+            SDVariable onesColumn = sameDiff.onesLike(g.get(SDIndex.all(), SDIndex.interval(0, 1)));
+            return List.of(g, sameDiff.mmul(g, onesColumn, true, false, false).reshape(-1));
         }
     }
 
