@@ -1,5 +1,6 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.OutputArrayReuse;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
@@ -20,6 +21,7 @@ public final class SavedGraphs {
     public static SameDiff load(Path file) {
         TanhThroughOneDnn.registerForLoading();
         LeanAddGradients.registerForLoading();
+        DecomposedLayerNormGradient.registerForLoading();
         OutputArrayReuse.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)

@@ -6,24 +6,15 @@ import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.imports.converters.DifferentialFunctionClassHolder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.CustomOpDescriptor;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.impl.broadcast.BiasAdd;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
-import org.nd4j.linalg.api.shape.LongShapeDescriptor;
-import org.nd4j.linalg.factory.Nd4j;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A memory rewrite that needs op classes of its own: the dense layers' bias adds ({@code BiasAdd(MatMul(x, W), b)},
@@ -108,83 +99,13 @@ public final class LeanAddGradients implements GraphRewrite {
      * Lets {@code SameDiff.load} recreate these op classes from a saved graph, which names them with op number 0.
      * Idempotent.
      */
-    @SuppressWarnings("unchecked")
-    public static synchronized void registerForLoading() {
-        try {
-            Field f = DifferentialFunctionClassHolder.class.getDeclaredField("customOpHashToClasses");
-            f.setAccessible(true);
-            Map<String, Class<?>> byName = ((Map<Long, Map<String, Class<?>>>) f.get(
-                    DifferentialFunctionClassHolder.getInstance())).computeIfAbsent(0L, k -> new HashMap<>());
-            byName.putIfAbsent(BIAS_ADD, MatrixBiasAdd.class);
-            byName.putIfAbsent(SAME_SHAPE_ADD, SameShapeAdd.class);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(
-                    "ND4J's op registry has no customOpHashToClasses: unsupported ND4J version", e);
-        }
-    }
-
-    private static long libnd4jHash(String opName) {
-        CustomOpDescriptor d = Nd4j.getExecutioner().getCustomOperations().get(opName);
-        if (d == null) {
-            throw new IllegalStateException("libnd4j has no custom op '" + opName + "': unsupported ND4J version");
-        }
-        return d.getHash();
-    }
-
-    /** The shared part: a libnd4j op under a name of our own, output shape and type those of input 0. */
-    private abstract static class Renamed extends DynamicCustomOp {
-        private long kernelHash;
-
-        Renamed() {
-        }
-
-        Renamed(SameDiff sd, SDVariable a, SDVariable b) {
-            super(sd, new SDVariable[]{a, b});
-        }
-
-        /** The libnd4j custom op that computes it. */
-        abstract String kernel();
-
-        /** Fails unless the inputs are what the gradient assumes. */
-        abstract void check(INDArray a, INDArray b);
-
-        @Override
-        public long opHash() {
-            if (kernelHash == 0) {
-                kernelHash = libnd4jHash(kernel());
-            }
-            return kernelHash;
-        }
-
-        @Override
-        public List<LongShapeDescriptor> calculateOutputShape(OpContext oc) {
-            INDArray a = oc.getInputArray(0);
-            check(a, oc.getInputArray(1));
-            return List.of(LongShapeDescriptor.fromShape(a.shape(), a.dataType()));
-        }
-
-        @Override
-        public int getNumOutputs() {
-            return 1;
-        }
-
-        @Override
-        public List<DataType> calculateOutputDataTypes(List<DataType> inputTypes) {
-            return List.of(inputTypes.get(0));
-        }
-
-        @Override
-        public Map<String, Object> propertiesForFunction() {
-            return Map.of();
-        }
-
-        @Override
-        public void setPropertiesForFunction(Map<String, Object> properties) {
-        }
+    public static void registerForLoading() {
+        RenamedKernelOp.register(BIAS_ADD, MatrixBiasAdd.class);
+        RenamedKernelOp.register(SAME_SHAPE_ADD, SameShapeAdd.class);
     }
 
     /** libnd4j's {@code biasadd} of {@code x [rows, n]} and {@code bias [n]}; gradients: g, g's column sums. */
-    public static final class MatrixBiasAdd extends Renamed {
+    public static final class MatrixBiasAdd extends RenamedKernelOp {
         /** For ND4J's deserialisation. */
         public MatrixBiasAdd() {
         }
@@ -204,28 +125,25 @@ public final class LeanAddGradients implements GraphRewrite {
         }
 
         @Override
-        void check(INDArray x, INDArray bias) {
+        void check(List<INDArray> inputs) {
+            INDArray x = inputs.get(0);
+            INDArray bias = inputs.get(1);
             if (x.rank() != 2 || bias.rank() != 1 || x.size(1) != bias.size(0)) {
                 throw new IllegalStateException(getOwnName() + ": a dense layer's bias add expects [rows, n] and [n],"
                         + " got " + Arrays.toString(x.shape()) + " and " + Arrays.toString(bias.shape()));
             }
         }
 
-        /**
-         * The bias gradient, g's column sums, as the product {@code gᵀ · 1} ({@code [n, rows] · [rows, 1]}): M2.1's
-         * reduction along dimension 0 takes 4–5 ms on {@code [2048, 768]} and 22–27 ms on {@code [2048, 3072]}, the
-         * GEMM about 1 ms for either (docs/performance.md, "Bias gradients as a GEMM").
-         */
+        /** The bias gradient, g's column sums, as a GEMM ({@link RenamedKernelOp#columnSums}). */
         @Override
         public List<SDVariable> doDiff(List<SDVariable> gradients) {
             SDVariable g = gradients.get(0);
-            SDVariable onesColumn = sameDiff.onesLike(g.get(SDIndex.all(), SDIndex.interval(0, 1)));
-            return List.of(g, sameDiff.mmul(g, onesColumn, true, false, false).reshape(-1));
+            return List.of(g, columnSums(g, sameDiff.onesLike(g.get(SDIndex.all(), SDIndex.interval(0, 1)))));
         }
     }
 
     /** libnd4j's {@code add} of two arrays of one shape; both gradients are the incoming one. */
-    public static final class SameShapeAdd extends Renamed {
+    public static final class SameShapeAdd extends RenamedKernelOp {
         /** For ND4J's deserialisation. */
         public SameShapeAdd() {
         }
@@ -245,7 +163,9 @@ public final class LeanAddGradients implements GraphRewrite {
         }
 
         @Override
-        void check(INDArray a, INDArray b) {
+        void check(List<INDArray> inputs) {
+            INDArray a = inputs.get(0);
+            INDArray b = inputs.get(1);
             if (!Arrays.equals(a.shape(), b.shape()) || a.dataType() != b.dataType()) {
                 throw new IllegalStateException(getOwnName() + ": an add rewritten for inputs of one shape got "
                         + Arrays.toString(a.shape()) + " " + a.dataType() + " and " + Arrays.toString(b.shape())

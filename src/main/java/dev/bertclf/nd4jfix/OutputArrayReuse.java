@@ -56,7 +56,8 @@ public final class OutputArrayReuse {
     /** Ops whose kernels write every element of their output without reading it (M2.1's libnd4j). */
     static final Set<String> OVERWRITING_OPS = Set.of("add", "add_scalar", "biasadd", "cube", "layer_norm",
             "mul_scalar", "multiply", "permute", "reshape", "rsub_scalar", "softmax", "tanh",
-            LeanAddGradients.BIAS_ADD, LeanAddGradients.SAME_SHAPE_ADD);
+            LeanAddGradients.BIAS_ADD, LeanAddGradients.SAME_SHAPE_ADD,
+            DecomposedLayerNormGradient.LAYER_NORM);
 
     private static final AtomicLong POOLED_BYTES = new AtomicLong();
     private static final Cleaner CLEANER = Cleaner.create();
