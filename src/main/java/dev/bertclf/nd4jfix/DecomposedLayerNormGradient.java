@@ -21,13 +21,14 @@ import java.util.List;
  * column sums of {@code g · x̂} and {@code g} (as GEMMs). All means and deviations run along the last axis.
  *
  * <p><b>Symptom:</b> {@code layer_norm_bp} takes 35–38 ms a call on {@code [2048, 768]} (0.88–0.96 s of a 7.5–7.9 s
- * 16×128 training step), where the same gradient from the ops above takes about 6 ms of kernel time.
+ * 16×128 training step), where the same gradient from the ops above takes about 6 ms of kernel time. With the
+ * rewrite, that step takes 15–16% less time (docs/performance.md, "LayerNorm's gradient from cheap ops").
  * <p><b>Cause:</b> M2.1's {@code layer_norm_bp} standardizes the input again, then calls {@code standardize_bp},
  * which recomputes means and deviations several times over (through {@code reduce_mean_bp} and
  * {@code reduce_stdev_bp}) with a temporary array for every step, and reduces along dimension 0 for gamma and beta,
  * which M2.1 does slowly.
  * <p>The gradient divides by each row's standard deviation, as the forward kernel does; a row of equal values (which
- * BERT's activations never have) gets a non-finite gradient where ND4J's gives 0. Each execution checks the shapes
+ * BERT's activations never have) gets a non-finite gradient where ND4J's kernel replaces NaN by 0. Each execution checks the shapes
  * the gradient rests on (gamma and beta {@code [n]} for an input {@code [..., n]} normalized over its last axis) and
  * fails with a clear error otherwise. {@link #registerForLoading()} lets a saved graph find the op class.
  * <p><b>Guarded by:</b> {@code DecomposedLayerNormGradientTest} (forward equal to ND4J's {@code layer_norm}, gradients
