@@ -220,11 +220,13 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param maxConcurrentPredictions /predict requests read or awaited at once; more get 429
      * @param idleTimeoutMs            Jetty's connection idle timeout
      * @param minRequestDataRate       bytes per second below which a body upload is cut off (0 = none)
+     * @param warmupPasses             forward passes of a short text before the server reports ready (0 = none)
      */
     public record ServeSettings(String host, int port, Path run, int threads, int maxConcurrentPredictions,
                                 long idleTimeoutMs, long minRequestDataRate, long predictTimeoutMs,
                                 long maxBodyBytes, int maxTexts, int maxTextChars, boolean batching,
-                                int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs) {
+                                int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs,
+                                int warmupPasses) {
         /** Jetty threads never given to /predict: acceptor, selector, reserved executor, /health and /model. */
         public static final int RESERVED_THREADS = 8;
 
@@ -232,7 +234,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         public ServeSettings onLoopback(Path run, boolean batching) {
             return new ServeSettings("127.0.0.1", 0, run, threads, maxConcurrentPredictions, idleTimeoutMs,
                     minRequestDataRate, predictTimeoutMs, maxBodyBytes, maxTexts, maxTextChars, batching,
-                    maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs);
+                    maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs, warmupPasses);
         }
 
         static ServeSettings read(ConfigValues v) {
@@ -245,7 +247,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.intIn("serve.max-texts", 1, 100_000), v.intIn("serve.max-text-chars", 1, Integer.MAX_VALUE),
                     v.bool("serve.batching.enabled"), v.intIn("serve.batching.max-batch-size", 1, 1024),
                     v.intIn("serve.batching.max-wait-ms", 0, 10_000),
-                    v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"));
+                    v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"),
+                    v.intIn("serve.warmup-passes", 0, 10_000));
             if (s.maxBodyBytes() < 1) {
                 v.problem(ConfigLoader.ROOT + ".serve.max-body-bytes must be positive");
             }

@@ -10,11 +10,14 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Serving one run folder: start HTTP, load the model once, then answer until closed. */
 public final class Serving {
     private static final Logger log = LoggerFactory.getLogger(Serving.class);
+    /** What {@link #warmUp} predicts: one short text, so the passes are cheap and mostly the code being compiled. */
+    static final List<String> WARMUP_TEXTS = List.of("A short text that warms the model up.");
 
     private Serving() {
     }
@@ -27,6 +30,7 @@ public final class Serving {
         try {
             long t0 = System.nanoTime();
             Classifier classifier = run.classifier();
+            warmUp(classifier::predict, ss.warmupPasses());
             MicroBatcher batcher = ss.batching()
                     ? new MicroBatcher(classifier::predict, ss.maxBatchSize(), ss.maxWaitMs(), ss.queueCapacity())
                     : new MicroBatcher(classifier::predict, 1, 0, ss.queueCapacity());
@@ -37,6 +41,27 @@ public final class Serving {
             throw e;
         }
         return server;
+    }
+
+    /**
+     * Runs {@code passes} predictions of {@link #WARMUP_TEXTS} before the server reports ready: the JVM compiles
+     * SameDiff's per-op execution code only after 30-50 passes of BERT-base, and until then every request takes
+     * several times as long (docs/performance.md, "Warm-up").
+     */
+    static void warmUp(Predictor predictor, int passes) {
+        if (passes == 0) {
+            return;
+        }
+        log.info("Warming up: {} forward passes of a short text", passes);
+        long t0 = System.nanoTime();
+        long last = 0;
+        for (int i = 0; i < passes; i++) {
+            long start = System.nanoTime();
+            predictor.predict(WARMUP_TEXTS);
+            last = System.nanoTime() - start;
+        }
+        log.info("Warmed up in {} s (last pass {} ms)", String.format("%.1f", (System.nanoTime() - t0) / 1e9),
+                String.format("%.0f", last / 1e6));
     }
 
     /**

@@ -201,4 +201,13 @@ class ConfigLoaderTest {
                 "bertclf.serve.predict-timeout-ms", "60000", "bertclf.serve.shutdown-grace-ms", "30000")));
         assertTrue(e.getMessage().contains("shutdown-grace-ms (30000) must cover"), e.getMessage());
     }
+
+    @Test
+    void aNegativeServeWarmUpIsRefusedAndZeroTurnsItOff() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.serve.warmup-passes", "-1")));
+        assertTrue(e.getMessage().contains("bertclf.serve.warmup-passes = -1 is out of range"), e.getMessage());
+        assertEquals(0, ConfigLoader.load(null, props("bertclf.serve.warmup-passes", "0")).serve().warmupPasses());
+        assertEquals(50, ConfigLoader.load(null, props()).serve().warmupPasses(), "reference default");
+    }
 }
