@@ -27,13 +27,14 @@ import java.util.Map;
  * median of {@code runs} after warm-up at batch 8 × seq 128 and batch 1 × seq 64; plus first-import time
  * (into a fresh cache), cached-load time and peak RSS.
  *
- * <p>Both sides are timed in their steady state, as a server runs them: each first runs {@link #JIT_WARMUP} passes
- * of a 1 × 16 batch (the JVM compiles SameDiff's per-op scheduling code only after some tens of thousands of op
- * executions; until then a short text's pass takes 3 to 6 times as long), whose cost is printed, then
+ * <p>Both sides are timed in their steady state, as a server runs them: each first runs passes of a 1 × 16 batch
+ * until their time is steady (the JVM compiles SameDiff's per-op scheduling code only after some tens of thousands
+ * of op executions; until then a short text's pass takes several times as long) and prints what that cost, then
  * {@link #WARMUP} passes at each shape.
  */
 public final class ForwardBenchmark {
     static final int JIT_WARMUP = 50;
+    static final int JIT_WARMUP_MAX = 200;
     static final int WARMUP = 2;
     static final int RUNS = 7;
 
@@ -91,17 +92,30 @@ public final class ForwardBenchmark {
                 GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED, GraphNames.SEQUENCE);
     }
 
-    /** Runs {@link #JIT_WARMUP} passes of a short text and prints what they cost. */
+    /**
+     * Runs passes of a short text in rounds of 10 until steady (a round's median no more than 5% below the round
+     * before's), at least {@link #JIT_WARMUP} and at most {@link #JIT_WARMUP_MAX} passes, and prints what they cost.
+     */
     private static void warmUp(String side, Runnable pass) {
         List<Double> times = new ArrayList<>();
-        for (int i = 0; i < JIT_WARMUP; i++) {
-            long t0 = System.nanoTime();
-            pass.run();
-            times.add((System.nanoTime() - t0) / 1e9);
+        double previous = Double.MAX_VALUE;
+        while (times.size() < JIT_WARMUP_MAX) {
+            List<Double> round = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                long t0 = System.nanoTime();
+                pass.run();
+                round.add((System.nanoTime() - t0) / 1e9);
+            }
+            times.addAll(round);
+            double median = Stats.median(round);
+            if (times.size() >= JIT_WARMUP && median > 0.95 * previous) {
+                break;
+            }
+            previous = median;
         }
         System.out.printf("Warm-up (%s): %d passes of 1x16 in %.1f s; first %.0f ms, median of the last 10 %.0f ms%n",
-                side, JIT_WARMUP, times.stream().mapToDouble(Double::doubleValue).sum(), times.get(0) * 1e3,
-                Stats.median(times.subList(JIT_WARMUP - 10, JIT_WARMUP)) * 1e3);
+                side, times.size(), times.stream().mapToDouble(Double::doubleValue).sum(), times.get(0) * 1e3,
+                Stats.median(times.subList(times.size() - 10, times.size())) * 1e3);
     }
 
     private static List<Double> time(Runnable r) {
