@@ -33,6 +33,7 @@ import java.util.Map;
  * {@link #WARMUP} passes at each shape.
  */
 public final class ForwardBenchmark {
+    /** Fewest and most passes of the short batch before timing (BERT-base is steady after 40-70 on 2 cores). */
     static final int JIT_WARMUP = 50;
     static final int JIT_WARMUP_MAX = 200;
     static final int WARMUP = 2;
