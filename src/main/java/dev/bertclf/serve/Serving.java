@@ -45,7 +45,7 @@ public final class Serving {
 
     /**
      * Runs {@code passes} predictions of {@link #WARMUP_TEXTS} before the server reports ready: the JVM compiles
-     * SameDiff's per-op execution code only after 30-50 passes of BERT-base, and until then every request takes
+     * SameDiff's per-op execution code only after 40-70 passes of BERT-base, and until then every request takes
      * several times as long (docs/performance.md, "Warm-up").
      */
     static void warmUp(Predictor predictor, int passes) {
