@@ -68,15 +68,11 @@ public final class ForwardBenchmark {
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         SameDiff sd = bert.sd();
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
-            Featurizer.Batch shortText = new Featurizer(bert.vocab(), d.normalization(),
-                    new FeatureSettings(16, Truncation.HEAD, 0.25, Padding.FIXED, true))
-                    .featurize(texts.subList(0, 1), true);
+            Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
             warmUp("SameDiff", () -> samediff(sd, shortText));
             warmUp("TensorFlow", () -> tf.run(shortText.inputIds(), shortText.inputMask(), shortText.segmentIds()));
             for (int[] shape : new int[][]{{8, 128}, {1, 64}}) {
-                Featurizer f = new Featurizer(bert.vocab(), d.normalization(),
-                        new FeatureSettings(shape[1], Truncation.HEAD, 0.25, Padding.FIXED, true));
-                Featurizer.Batch b = f.featurize(texts.subList(0, shape[0]), true);
+                Featurizer.Batch b = batch(bert, d, texts, shape[0], shape[1]);
                 List<Double> sdTimes = time(() -> samediff(sd, b));
                 List<Double> tfTimes = time(() -> tf.run(b.inputIds(), b.inputMask(), b.segmentIds()));
                 double sdMed = Stats.median(sdTimes);
@@ -86,6 +82,14 @@ public final class ForwardBenchmark {
             }
         }
         System.out.printf("Peak RSS: %.2f GB%n", Stats.peakRssGb());
+    }
+
+    /** The first {@code size} texts as a batch of {@code seqLen} word pieces (truncated and padded to it). */
+    private static Featurizer.Batch batch(PretrainedBert.Loaded bert, ModelDescriptor d, List<String> texts, int size,
+                                          int seqLen) {
+        return new Featurizer(bert.vocab(), d.normalization(),
+                new FeatureSettings(seqLen, Truncation.HEAD, 0.25, Padding.FIXED, true))
+                .featurize(texts.subList(0, size), true);
     }
 
     private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b) {
