@@ -91,9 +91,13 @@ public final class OutputArrayReuse {
         return POOLED_BYTES.get();
     }
 
-    /** An inference session whose outputs come from a {@link Pool}; one per thread and graph, as SameDiff keeps them. */
+    /**
+     * An inference session whose outputs come from a {@link Pool} and which works out the part of the graph a set of
+     * requested outputs needs only once ({@link RememberedSubgraphs}); one per thread and graph, as SameDiff keeps them.
+     */
     public static final class Session extends InferenceSession {
         private final Pool pool;
+        private final RememberedSubgraphs subgraphs = new RememberedSubgraphs();
 
         public Session(SameDiff sd) {
             this(sd, new Pool(MAX_POOLED_BYTES));
@@ -103,6 +107,17 @@ public final class OutputArrayReuse {
             super(sd);
             this.pool = pool;
             setMmgr(pool);
+        }
+
+        @Override
+        protected void initSubgraph(Set<String> variables) {
+            subgraphs.fill(sameDiff, variables, () -> super.initSubgraph(variables), subgraph, subgraphOps,
+                    zeroInputOpsInSubgraph);
+        }
+
+        /** How many times this session worked out a subgraph rather than replaying one (for tests). */
+        int subgraphsWorkedOut() {
+            return subgraphs.workedOut();
         }
 
         @Override

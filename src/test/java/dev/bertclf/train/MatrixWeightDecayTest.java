@@ -45,6 +45,14 @@ class MatrixWeightDecayTest {
     }
 
     @Test
+    void theDecayAddsNothingToTheReportedLoss() {
+        // WeightDecay's own score is 0.5 * 0.01 * (1 + 4 + 9 + 16) = 0.15, computed as a norm of the whole matrix
+        INDArray w = Nd4j.createFromArray(new float[][]{{1f, -2f}, {3f, 4f}});
+        assertEquals(0.15, new org.nd4j.linalg.learning.regularization.WeightDecay(0.01, false).score(w, 0, 0), 1e-6);
+        assertEquals(0, new MatrixWeightDecay(0.01).score(w, 0, 0));
+    }
+
+    @Test
     void theDecayIsLearningRateTimesCoefficientTimesTheWeight() {
         INDArray w = Nd4j.createFromArray(new float[][]{{1f, -2f}, {3f, 4f}});
         INDArray update = Nd4j.zerosLike(w);
