@@ -23,8 +23,8 @@ import java.util.Set;
  * requested outputs, with a fingerprint of the graph's structure (each op's name, inputs, outputs and control
  * dependencies; each variable's control dependencies), and replays them, in M2.1's order, while the fingerprint is
  * unchanged; a changed graph is worked out again. The fingerprint costs about 0.2 ms on BERT-base (594 ops). 1×16
- * passes of a default-experiment classifier, alternating pass by pass in one JVM: 2.0–3.4 ms (5–8%) faster in each of
- * five rounds; 8×128 unchanged (docs/performance.md, "Per-call work of a short pass").
+ * passes of a default-experiment classifier, alternating pass by pass in one JVM: 1.3–4.6 ms (3–8%) faster in each of
+ * ten rounds; 8×128 unchanged (docs/performance.md, "Per-call work of a short pass").
  * <p><b>Guarded by:</b> {@code RememberedSubgraphsTest} (a repeated call is worked out once; a graph changed between
  * calls is worked out again and gives the changed graph's output; another requested set is worked out on its own),
  * {@code OutputArrayReuseTest} and {@code BertParityTest}, whose repeated calls run through these sessions.
