@@ -1,6 +1,7 @@
 package dev.bertclf.app;
 
 import dev.bertclf.bench.ForwardBenchmark;
+import dev.bertclf.bench.GemmBenchmark;
 import dev.bertclf.bench.PeerBenchmark;
 import dev.bertclf.bench.ScoreBenchmark;
 import dev.bertclf.bench.ServeBenchmark;
@@ -74,6 +75,14 @@ public final class BenchmarkCommand {
                 shapes.add(new TrainingBenchmark.Shape(16, 128, 6));
             }
             TrainingBenchmark.run(s, reviews(s, 12 * 16), shapes);
+            return Cli.OK;
+        });
+    }
+
+    /** No args: fp32 against bf16 matmuls at BERT's largest shape, and the CPU's bf16 and AMX flags. */
+    public static int gemm(String[] args) {
+        return Cli.run("BenchmarkGemm", () -> {
+            GemmBenchmark.run();
             return Cli.OK;
         });
     }

@@ -61,9 +61,14 @@ public final class Stats {
 
     /** The CPU's model name from /proc/cpuinfo. */
     public static String cpuModel() {
+        return cpuInfo("model name");
+    }
+
+    /** The first CPU's value of a /proc/cpuinfo key ("model name", "flags"), or "unknown". */
+    static String cpuInfo(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
+                if (line.startsWith(key)) {
                     return line.substring(line.indexOf(':') + 1).strip();
                 }
             }

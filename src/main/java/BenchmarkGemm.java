@@ -1,0 +1,9 @@
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkGemm} (see README, Benchmarks). */
+public final class BenchmarkGemm {
+    private BenchmarkGemm() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(dev.bertclf.app.BenchmarkCommand.gemm(args));
+    }
+}

@@ -1,0 +1,77 @@
+package dev.bertclf.bench;
+
+import org.nd4j.linalg.api.blas.params.MMulTranspose;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Whether bf16 matmuls would pay on this CPU: BERT-base's largest product, the FFN's {@code [2048, 768]·[768, 3072]}
+ * of a 16×128 batch, through ND4J's {@code matmul} in fp32 and with bf16 inputs and output, A B A B, as medians and
+ * GFLOP/s, with the bf16 result's error. Prints the CPU's bf16 and AMX flags first; {@code DNNL_VERBOSE=1} in the
+ * environment makes oneDNN print its version, the ISA it found, and the implementation of each product.
+ */
+public final class GemmBenchmark {
+    static final int M = 2048;
+    static final int K = 768;
+    static final int N = 3072;
+    static final int WARMUP = 2;
+    static final int TIMED = 10;
+    static final int REPETITIONS = 2;
+    /** The flags that decide bf16 speed: AVX-512 itself, its bf16 dot products, AMX's tiles. */
+    static final Set<String> FLAGS = Set.of("avx512f", "avx512_bf16", "amx_tile", "amx_bf16");
+
+    private GemmBenchmark() {
+    }
+
+    public static void run() {
+        System.out.println("Machine: " + Stats.machineAndCpu());
+        String flags = Arrays.stream(Stats.cpuInfo("flags").split("\\s+")).filter(FLAGS::contains).sorted()
+                .collect(Collectors.joining(" "));
+        System.out.println("CPU flags among " + FLAGS.stream().sorted().toList() + ": "
+                + (flags.isEmpty() ? "none" : flags));
+        INDArray x = Nd4j.rand(DataType.FLOAT, M, K);
+        INDArray w = Nd4j.rand(DataType.FLOAT, K, N);
+        INDArray xb = x.castTo(DataType.BFLOAT16);
+        INDArray wb = w.castTo(DataType.BFLOAT16);
+        INDArray out = Nd4j.create(DataType.FLOAT, M, N);
+        INDArray outb = Nd4j.create(DataType.BFLOAT16, M, N);
+        double gflop = 2.0 * M * K * N / 1e9;
+        for (int rep = 1; rep <= REPETITIONS; rep++) {
+            double fp32 = medianMs(x, w, out);
+            double bf16 = medianMs(xb, wb, outb);
+            System.out.printf("rep %d  [%d, %d]·[%d, %d]  fp32 %.1f ms = %.0f GFLOP/s  |  bf16 %.1f ms = %.0f GFLOP/s"
+                    + "  |  bf16 / fp32 time %.2f%n", rep, M, K, K, N, fp32, gflop / fp32 * 1e3, bf16,
+                    gflop / bf16 * 1e3, bf16 / fp32);
+        }
+        // the bf16 product against the fp32 product of the same (bf16-rounded) inputs
+        multiply(xb.castTo(DataType.FLOAT), wb.castTo(DataType.FLOAT), out);
+        double error = outb.castTo(DataType.FLOAT).subi(out).amaxNumber().doubleValue()
+                / out.amaxNumber().doubleValue();
+        System.out.printf("bf16 result: largest error %.1e of the largest output (medians of %d products after %d"
+                + " warm-up; bf16 pays only if its time is well under fp32's)%n", error, TIMED, WARMUP);
+    }
+
+    private static double medianMs(INDArray a, INDArray b, INDArray out) {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < WARMUP + TIMED; i++) {
+            long t0 = System.nanoTime();
+            multiply(a, b, out);
+            if (i >= WARMUP) {
+                ms.add((System.nanoTime() - t0) / 1e6);
+            }
+        }
+        return Stats.median(ms);
+    }
+
+    private static void multiply(INDArray a, INDArray b, INDArray out) {
+        Nd4j.exec(new Mmul(a, b, out, 1.0, 0.0, MMulTranspose.allFalse()));
+    }
+}
