@@ -30,10 +30,7 @@ public final class Serving {
         try {
             long t0 = System.nanoTime();
             Classifier classifier = run.classifier();
-            warmUp(classifier::predict, ss.warmupPasses());
-            MicroBatcher batcher = ss.batching()
-                    ? new MicroBatcher(classifier::predict, ss.maxBatchSize(), ss.maxWaitMs(), ss.queueCapacity())
-                    : new MicroBatcher(classifier::predict, 1, 0, ss.queueCapacity());
+            MicroBatcher batcher = warmedUpBatcher(classifier::predict, ss);
             server.ready(new PredictionServer.Model(run.id(), classifier.labels(), batcher, info(run, classifier)));
             log.info("Model {} loaded in {} s", run.id(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
         } catch (RuntimeException e) {
@@ -41,6 +38,27 @@ public final class Serving {
             throw e;
         }
         return server;
+    }
+
+    /**
+     * The micro-batcher that serves requests, warmed up through its own worker thread, so that every forward pass of
+     * the server runs on that one thread. libnd4j's OpenMP runtime (libgomp) keeps its worker threads spinning between
+     * parallel regions only while no more threads take part in them than there are cores; once passes had run on a
+     * second thread (the warm-up on the loading thread, then requests on the worker), the workers went to sleep between
+     * the ops' regions, and a short text's pass took 40-60% longer (docs/performance.md, "Forward passes on one
+     * thread").
+     */
+    static MicroBatcher warmedUpBatcher(Predictor predictor, Settings.ServeSettings ss) {
+        MicroBatcher batcher = ss.batching()
+                ? new MicroBatcher(predictor, ss.maxBatchSize(), ss.maxWaitMs(), ss.queueCapacity())
+                : new MicroBatcher(predictor, 1, 0, ss.queueCapacity());
+        try {
+            warmUp(texts -> batcher.submit(texts).join(), ss.warmupPasses());
+        } catch (RuntimeException e) {
+            batcher.close();
+            throw e;
+        }
+        return batcher;
     }
 
     /**
