@@ -32,14 +32,14 @@ record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batc
         if (!rows.hasNext()) {
             return rows;
         }
-        Classifier classifier = ExecutorModels.classifier(runDir, threads);
+        ExecutorModels.Model model = ExecutorModels.model(runDir, threads);
         return new Iterator<>() {
             private final ArrayDeque<Row> scored = new ArrayDeque<>();
 
             @Override
             public boolean hasNext() {
                 if (scored.isEmpty() && rows.hasNext()) {
-                    scoreBatch(classifier, rows, scored);
+                    scoreBatch(model, rows, scored);
                 }
                 return !scored.isEmpty();
             }
@@ -54,19 +54,19 @@ record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batc
         };
     }
 
-    private void scoreBatch(Classifier classifier, Iterator<Row> rows, ArrayDeque<Row> out) {
+    private void scoreBatch(ExecutorModels.Model model, Iterator<Row> rows, ArrayDeque<Row> out) {
         List<Row> batch = new ArrayList<>(batchSize);
         while (batch.size() < batchSize && rows.hasNext()) {
             batch.add(rows.next());
         }
-        float[][] probs = classifier.predict(batch.stream().map(r -> r.getString(textIndex)).toList());
-        int labels = classifier.labels().size();
+        float[][] probs = model.predict(batch.stream().map(r -> r.getString(textIndex)).toList());
+        int labels = model.labels().size();
         for (int i = 0; i < batch.size(); i++) {
             Object[] values = new Object[keptIndexes.length + 1 + labels];
             for (int k = 0; k < keptIndexes.length; k++) {
                 values[k] = batch.get(i).get(keptIndexes[k]);
             }
-            values[keptIndexes.length] = classifier.labels().get(Classifier.argMax(probs[i]));
+            values[keptIndexes.length] = model.labels().get(Classifier.argMax(probs[i]));
             for (int j = 0; j < labels; j++) {
                 values[keptIndexes.length + 1 + j] = (double) probs[i][j];
             }

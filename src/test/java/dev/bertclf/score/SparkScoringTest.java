@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -119,6 +120,11 @@ class SparkScoringTest {
         records(FIXTURE).forEach(r -> sentiment.put(r.get("id"), r.get("sentiment")));
         rows.forEach(r -> assertEquals(sentiment.get(r.getString(0)), r.getString(1), "passed-through column"));
         assertTrue(rows.stream().map(r -> r.getString(2)).distinct().count() == 2, "both labels occur");
+        // two tasks at a time on local[2], each on its own pool thread; libgomp spins between parallel regions only
+        // while no more threads run them than there are cores, so passes on both threads made each one slower
+        assertEquals(Set.of("bertclf-scoring-passes"),
+                ExecutorModels.model(run.dir().toAbsolutePath().toString(), 0).passThreads(),
+                "every forward pass runs on the executor's one pass thread");
     }
 
     @Test
