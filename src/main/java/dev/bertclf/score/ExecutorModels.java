@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -68,15 +69,39 @@ final class ExecutorModels {
 
     /**
      * @param runDir  the run folder, at a path every executor can read
-     * @param threads ND4J threads per forward pass (0 = the machine's cores)
+     * @param threads ND4J threads per forward pass (0 = the cores the cluster manager gave this executor, else the
+     *                machine's)
      */
     static Model model(String runDir, int threads) {
         return MODELS.computeIfAbsent(runDir, dir -> load(dir, threads));
     }
 
+    /**
+     * The cores a cluster manager gave this executor JVM: the {@code --cores N} that Spark's executor backend
+     * ({@code CoarseGrainedExecutorBackend} and its YARN and Kubernetes variants) is started with. Two executors of
+     * one core each on a 2-core machine would otherwise each run 2 ND4J threads. Empty in a driver (local mode).
+     *
+     * @param jvmArguments this JVM's command-line arguments, main class and its arguments included
+     */
+    static OptionalInt launchCores(List<String> jvmArguments) {
+        boolean executor = jvmArguments.stream().anyMatch(a -> a.startsWith("org.apache.spark.")
+                && a.endsWith("ExecutorBackend"));
+        int at = jvmArguments.indexOf("--cores");
+        if (!executor || at < 0 || at + 1 >= jvmArguments.size()) {
+            return OptionalInt.empty();
+        }
+        try {
+            int cores = Integer.parseInt(jvmArguments.get(at + 1));
+            return cores > 0 ? OptionalInt.of(cores) : OptionalInt.empty();
+        } catch (NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
     private static Model load(String dir, int threads) {
         JvmSetup.apply();
-        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        int n = threads > 0 ? threads : launchCores(ProcessHandle.current().info().arguments().map(List::of)
+                .orElse(List.of())).orElse(Runtime.getRuntime().availableProcessors());
         Nd4j.getEnvironment().setMaxMasterThreads(n);
         Nd4j.getEnvironment().setMaxThreads(n);
         Nd4j.factory().blas().setMaxThreads(n);

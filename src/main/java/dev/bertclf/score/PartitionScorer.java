@@ -20,7 +20,7 @@ import java.util.NoSuchElementException;
  * @param runDir      the run folder, readable by every executor
  * @param textIndex   position of the text column in the input rows
  * @param keptIndexes positions of the input columns copied to the output
- * @param threads     ND4J threads per forward pass (0 = the executor machine's cores)
+ * @param threads     ND4J threads per forward pass (0 = the executor decides: its cores, else its machine's)
  * @param done        rows scored so far, for the driver's progress bar
  */
 record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batchSize, int threads,

@@ -57,6 +57,9 @@ class StandaloneClusterTest {
                         "worker " + worker + "'s executor loaded the model");
                 assertTrue(executor.contains("glibc malloc settings in effect"),
                         "worker " + worker + "'s executor got the malloc settings from the application");
+                // the submission names no spark.executor.cores, and the machine has at least 2
+                assertTrue(executor.contains(", 1 ND4J threads per forward pass"),
+                        "worker " + worker + "'s executor runs as many ND4J threads as its worker gave it cores");
             }
         }
 

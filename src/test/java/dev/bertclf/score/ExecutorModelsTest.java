@@ -1,0 +1,43 @@
+package dev.bertclf.score;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.OptionalInt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ExecutorModelsTest {
+    private static final List<String> JVM = List.of("-Xmx3g", "-cp", "/opt/spark/jars/*");
+
+    private static List<String> with(List<String> tail) {
+        List<String> all = new java.util.ArrayList<>(JVM);
+        all.addAll(tail);
+        return all;
+    }
+
+    @Test
+    void anExecutorTakesTheCoresItsClusterManagerStartedItWith() {
+        // as a standalone worker starts it (the command line its stderr log shows)
+        assertEquals(OptionalInt.of(1), ExecutorModels.launchCores(with(List.of(
+                "org.apache.spark.executor.CoarseGrainedExecutorBackend", "--driver-url",
+                "spark://CoarseGrainedScheduler@127.0.0.1:37197", "--executor-id", "1", "--hostname", "127.0.0.1",
+                "--cores", "1", "--app-id", "app-20261202140056-0000", "--worker-url", "spark://Worker@127.0.0.1:45355",
+                "--resourceProfileId", "0"))));
+        assertEquals(OptionalInt.of(4), ExecutorModels.launchCores(with(List.of(
+                "org.apache.spark.executor.YarnCoarseGrainedExecutorBackend", "--executor-id", "3", "--cores", "4"))));
+    }
+
+    @Test
+    void aDriverOrAnArgumentThatIsNoCountGivesNothing() {
+        assertEquals(OptionalInt.empty(), ExecutorModels.launchCores(with(List.of("Score", "--cores", "2"))),
+                "a driver in local mode, whatever its own arguments");
+        assertEquals(OptionalInt.empty(), ExecutorModels.launchCores(with(List.of(
+                "org.apache.spark.executor.CoarseGrainedExecutorBackend", "--executor-id", "1"))));
+        assertEquals(OptionalInt.empty(), ExecutorModels.launchCores(with(List.of(
+                "org.apache.spark.executor.CoarseGrainedExecutorBackend", "--cores"))));
+        assertEquals(OptionalInt.empty(), ExecutorModels.launchCores(with(List.of(
+                "org.apache.spark.executor.CoarseGrainedExecutorBackend", "--cores", "all"))));
+        assertEquals(OptionalInt.empty(), ExecutorModels.launchCores(List.of()));
+    }
+}
