@@ -1,6 +1,7 @@
 package dev.bertclf.bench;
 
 import dev.bertclf.data.LabeledText;
+import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.io.ChildJvm;
 import dev.bertclf.io.MallocSettings;
 import dev.bertclf.score.StandaloneCluster;
@@ -38,8 +39,13 @@ public final class ScoreBenchmark {
     record Result(String what, int rows, double seconds, Map<String, Double> peakRssGb) {
     }
 
+    /**
+     * @param work the benchmark's own folder (inputs, outputs, the cluster's logs), emptied first so that a run does
+     *             not stop on the outputs of the one before
+     */
     public static void run(Path runDir, List<LabeledText> reviews, Path sparkHome, Path jobJar, Path work)
             throws IOException, InterruptedException {
+        AtomicFiles.deleteRecursively(work);
         Files.createDirectories(work);
         Path input = writeInput(work.resolve("reviews.csv"), reviews);
         List<String> project = List.of("-cp", String.join(java.io.File.pathSeparator, ChildJvm.classPath()));
