@@ -1,5 +1,6 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.BatchedMatmulThroughOneDnn;
 import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.OutputArrayReuse;
@@ -10,8 +11,8 @@ import java.nio.file.Path;
 
 /**
  * Loads a SameDiff graph this project saved (the model cache's, a run folder's): every graph file is read here, so
- * the project's own op classes are registered with ND4J before ND4J reads one, and the graphs run inference through
- * {@link OutputArrayReuse}'s sessions.
+ * the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference through
+ * {@link OutputArrayReuse}'s sessions, and batched products through oneDNN ({@link BatchedMatmulThroughOneDnn}).
  */
 public final class SavedGraphs {
     private SavedGraphs() {
@@ -23,6 +24,7 @@ public final class SavedGraphs {
         LeanAddGradients.registerForLoading();
         DecomposedLayerNormGradient.registerForLoading();
         OutputArrayReuse.install();
+        BatchedMatmulThroughOneDnn.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
         // until its next full collection: in training, after the first step, whose native peak then adds to it.
