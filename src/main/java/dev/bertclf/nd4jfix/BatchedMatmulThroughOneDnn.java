@@ -121,33 +121,20 @@ public final class BatchedMatmulThroughOneDnn {
         }
 
         private boolean run(CustomOp op, OpContext context, Call... calls) {
-            for (Call c : calls) {
-                if (c == null) {
-                    return false;
-                }
-            }
             OneDnnProducts.Product[] ready = new OneDnnProducts.Product[calls.length];
-            try {
-                for (int k = 0; k < calls.length; k++) {
-                    ready[k] = calls[k].prepare();
-                    if (ready[k] == null) {
-                        return false;
-                    }
-                }
-                long start = profilingConfigurableHookIn(op, context);
-                for (OneDnnProducts.Product p : ready) {
-                    p.run();
-                }
-                products.addAndGet(ready.length);
-                profilingConfigurableHookOut(op, context, start);
-                return true;
-            } finally {
-                for (OneDnnProducts.Product p : ready) {
-                    if (p != null) {
-                        p.close();
-                    }
+            for (int k = 0; k < calls.length; k++) {
+                ready[k] = calls[k] == null ? null : calls[k].prepare();
+                if (ready[k] == null) {
+                    return false; // all or nothing: with beta != 0 a product must not run twice
                 }
             }
+            long start = profilingConfigurableHookIn(op, context);
+            for (int k = 0; k < calls.length; k++) {
+                ready[k].run(calls[k].a, calls[k].b, calls[k].c);
+            }
+            products.addAndGet(ready.length);
+            profilingConfigurableHookOut(op, context, start);
+            return true;
         }
 
         /** libnd4j's {@code matmul(x, y)} with flags {@code tx, ty, tz}, as a call oneDNN takes, or null. */

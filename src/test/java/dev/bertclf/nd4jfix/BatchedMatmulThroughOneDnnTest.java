@@ -143,6 +143,17 @@ class BatchedMatmulThroughOneDnnTest {
     }
 
     @Test
+    void moreLayoutsThanAThreadKeepsGiveLibnd4jsProductsBeforeAndAfterTheOldestAreGivenUp() {
+        for (int round = 0; round < 2; round++) {
+            for (long rows = 1; rows <= OneDnnProducts.KEPT_PER_THREAD + 8; rows++) {
+                assertSameAsLibnd4j("matmul", new int[] {0, 1, 0}, new double[] {1, 0},
+                        List.of(random(2, rows, K), random(2, N, K)), List.of(Nd4j.zeros(DataType.FLOAT, 2, rows, N)),
+                        "round " + round + ", " + rows + " rows");
+            }
+        }
+    }
+
+    @Test
     void aSameDiffGraphsBatchedProductAndItsGradientRunOnOneDnn() {
         SameDiff sd = SameDiff.create();
         SDVariable q = sd.var("q", random(2, 3, M, K));
