@@ -1,6 +1,6 @@
 package dev.bertclf.model;
 
-import dev.bertclf.nd4jfix.BatchedMatmulThroughOneDnn;
+import dev.bertclf.nd4jfix.OneDnnKernels;
 import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.OutputArrayReuse;
@@ -12,7 +12,8 @@ import java.nio.file.Path;
 /**
  * Loads a SameDiff graph this project saved (the model cache's, a run folder's): every graph file is read here, so
  * the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference through
- * {@link OutputArrayReuse}'s sessions, and batched products through oneDNN ({@link BatchedMatmulThroughOneDnn}).
+ * {@link OutputArrayReuse}'s sessions, and two slow kernels through oneDNN
+ * ({@link OneDnnKernels}).
  */
 public final class SavedGraphs {
     private SavedGraphs() {
@@ -24,7 +25,7 @@ public final class SavedGraphs {
         LeanAddGradients.registerForLoading();
         DecomposedLayerNormGradient.registerForLoading();
         OutputArrayReuse.install();
-        BatchedMatmulThroughOneDnn.install();
+        OneDnnKernels.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
         // until its next full collection: in training, after the first step, whose native peak then adds to it.

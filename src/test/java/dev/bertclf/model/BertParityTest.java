@@ -7,7 +7,7 @@ import dev.bertclf.data.LabeledText;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Truncation;
-import dev.bertclf.nd4jfix.BatchedMatmulThroughOneDnn;
+import dev.bertclf.nd4jfix.OneDnnKernels;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -57,13 +57,15 @@ class BertParityTest {
             expected = tf.run(b.inputIds(), b.inputMask(), b.segmentIds());
         }
         SameDiff sd = bert.sd();
-        long productsBefore = BatchedMatmulThroughOneDnn.oneDnnProducts();
+        long productsBefore = OneDnnKernels.products();
+        long layerNormsBefore = OneDnnKernels.layerNorms();
         Map<String, INDArray> actual = sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(),
                 GraphNames.INPUT_MASK, b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds()),
                 GraphNames.POOLED, GraphNames.SEQUENCE);
-        if (BatchedMatmulThroughOneDnn.install()) { // the CPU backend
-            assertTrue(BatchedMatmulThroughOneDnn.oneDnnProducts() > productsBefore,
-                    "the attention's batched products ran on oneDNN (BatchedMatmulThroughOneDnn)");
+        if (OneDnnKernels.install()) { // the CPU backend
+            assertTrue(OneDnnKernels.products() > productsBefore,
+                    "the attention's batched products ran on oneDNN (OneDnnKernels)");
+            assertTrue(OneDnnKernels.layerNorms() > layerNormsBefore, "LayerNorms ran on oneDNN (OneDnnKernels)");
         }
         INDArray pooled = actual.get(GraphNames.POOLED);
         INDArray sequence = actual.get(GraphNames.SEQUENCE);

@@ -15,31 +15,32 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Batched products sent to oneDNN give what libnd4j's own {@code matmul} and {@code matmul_bp} kernels give, for
- * every combination of libnd4j's arguments, and oneDNN really computed them.
+ * Batched products and LayerNorms sent to oneDNN give what libnd4j's own {@code matmul}, {@code matmul_bp} and
+ * {@code layer_norm} kernels give, for every combination of libnd4j's arguments, and oneDNN really computed them.
  */
-class BatchedMatmulThroughOneDnnTest {
+class OneDnnKernelsTest {
     /** Sums of 7 products of values in [-1, 1): float rounding is far below this. */
     private static final double TOLERANCE = 1e-5;
     private static final long M = 5;
     private static final long K = 7;
     private static final long N = 6;
 
-    static BatchedMatmulThroughOneDnn.Executioner executioner;
+    static OneDnnKernels.Executioner executioner;
 
     @BeforeAll
     static void install() {
         assumeTrue(Nd4j.getExecutioner().getClass().getName().contains("NativeOpExecutioner"),
                 "libnd4j's CPU backend only");
-        assertTrue(BatchedMatmulThroughOneDnn.install(), "oneDNN loads on the CPU backend");
-        assertTrue(BatchedMatmulThroughOneDnn.install(), "idempotent");
-        executioner = (BatchedMatmulThroughOneDnn.Executioner) Nd4j.getExecutioner();
+        assertTrue(OneDnnKernels.install(), "oneDNN loads on the CPU backend");
+        assertTrue(OneDnnKernels.install(), "idempotent");
+        executioner = (OneDnnKernels.Executioner) Nd4j.getExecutioner();
     }
 
     private static INDArray random(long... shape) {
@@ -60,25 +61,31 @@ class BatchedMatmulThroughOneDnnTest {
         c.setOutputArrays(outputs);
         c.setIArguments(op.iArgs());
         c.setTArguments(op.tArgs());
+        c.setBArguments(op.bArgs());
         return c;
     }
 
     /** Runs {@code op} both ways on copies of {@code inputs} and of the outputs' initial values; compares. */
     private static void assertSameAsLibnd4j(String name, int[] iArgs, double[] tArgs, List<INDArray> inputs,
             List<INDArray> initialOutputs, String what) {
+        assertSameAsLibnd4j(DynamicCustomOp.builder(name).addIntegerArguments(iArgs)
+                .addFloatingPointArguments(toObjects(tArgs)).build(), inputs, initialOutputs,
+                OneDnnKernels::products, initialOutputs.size(), what);
+    }
+
+    /** Runs {@code op} both ways; oneDNN's {@code counter} grows by {@code computed}; the outputs agree. */
+    private static void assertSameAsLibnd4j(DynamicCustomOp op, List<INDArray> inputs, List<INDArray> initialOutputs,
+            LongSupplier counter, int computed, String what) {
         List<INDArray> viaOneDnn = dup(initialOutputs);
         List<INDArray> viaLibnd4j = dup(initialOutputs);
-        DynamicCustomOp op = DynamicCustomOp.builder(name).addIntegerArguments(iArgs)
-                .addFloatingPointArguments(toObjects(tArgs)).build();
-        long before = BatchedMatmulThroughOneDnn.oneDnnProducts();
+        long before = counter.getAsLong();
         try (OpContext a = context(op, inputs, viaOneDnn); OpContext b = context(op, inputs, viaLibnd4j)) {
             executioner.exec(op, a);
             executioner.execInLibnd4j(op, b);
         } catch (Exception e) {
             throw new AssertionError(what, e);
         }
-        assertEquals(before + initialOutputs.size(), BatchedMatmulThroughOneDnn.oneDnnProducts(),
-                what + ": oneDNN computed every product");
+        assertEquals(before + computed, counter.getAsLong(), what + ": oneDNN computed it");
         for (int k = 0; k < viaOneDnn.size(); k++) {
             double diff = viaOneDnn.get(k).sub(viaLibnd4j.get(k)).amaxNumber().doubleValue();
             assertTrue(diff < TOLERANCE, what + ", output " + k + ": largest difference " + diff);
@@ -145,12 +152,40 @@ class BatchedMatmulThroughOneDnnTest {
     @Test
     void moreLayoutsThanAThreadKeepsGiveLibnd4jsProductsBeforeAndAfterTheOldestAreGivenUp() {
         for (int round = 0; round < 2; round++) {
-            for (long rows = 1; rows <= OneDnnProducts.KEPT_PER_THREAD + 8; rows++) {
+            for (long rows = 1; rows <= OneDnn.KEPT_PER_THREAD + 8; rows++) {
                 assertSameAsLibnd4j("matmul", new int[] {0, 1, 0}, new double[] {1, 0},
                         List.of(random(2, rows, K), random(2, N, K)), List.of(Nd4j.zeros(DataType.FLOAT, 2, rows, N)),
                         "round " + round + ", " + rows + " rows");
             }
         }
+    }
+
+    @Test
+    void layerNormOverTheLastAxisEqualsLibnd4jsKernelUnderBothOpNames() {
+        for (long[] shape : new long[][] {{16, 768}, {2, 5, 32}, {1, 3}}) {
+            long n = shape[shape.length - 1];
+            INDArray x = random(shape).muli(3).addi(1);
+            DynamicCustomOp libnd4jsOp = DynamicCustomOp.builder("layer_norm").addIntegerArguments(shape.length - 1)
+                    .addBooleanArguments(false).build();
+            DynamicCustomOp ours = new DecomposedLayerNormGradient.LayerNormOp();
+            ours.addIArgument(shape.length - 1);
+            ours.addBArgument(false);
+            for (DynamicCustomOp op : List.of(libnd4jsOp, ours)) {
+                assertSameAsLibnd4j(op, List.of(x, random(n), random(n)), List.of(Nd4j.zeros(DataType.FLOAT, shape)),
+                        OneDnnKernels::layerNorms, 1, op.opName() + " " + java.util.Arrays.toString(shape));
+            }
+        }
+    }
+
+    @Test
+    void layerNormOfRowsOfTinyVarianceAddsNoEpsilonAsLibnd4jsKernel() {
+        // deviations of about 1e-4 (around 0, so without cancellation): an epsilon of 1e-5 in the variance would
+        // shrink the result about 30-fold
+        INDArray x = random(8, 64).muli(1e-4);
+        DynamicCustomOp op = DynamicCustomOp.builder("layer_norm").addIntegerArguments(1).addBooleanArguments(false)
+                .build();
+        assertSameAsLibnd4j(op, List.of(x, random(64), random(64)), List.of(Nd4j.zeros(DataType.FLOAT, 8, 64)),
+                OneDnnKernels::layerNorms, 1, "tiny variance");
     }
 
     @Test
@@ -161,9 +196,9 @@ class BatchedMatmulThroughOneDnnTest {
         SDVariable scores = sd.mmul("scores", q, k, false, true, false);
         SDVariable w = sd.constant("w", random(2, 3, M, N));
         sd.setLossVariables(scores.mul(w).sum("loss"));
-        long before = BatchedMatmulThroughOneDnn.oneDnnProducts();
+        long before = OneDnnKernels.products();
         Map<String, INDArray> grads = sd.calculateGradients(Map.of(), "q", "k");
-        assertTrue(BatchedMatmulThroughOneDnn.oneDnnProducts() >= before + 3,
+        assertTrue(OneDnnKernels.products() >= before + 3,
                 "the forward product and the two of its gradient");
         // dL/dq = W · k for loss = sum(W ∘ q·kᵀ), checked against rank-2 products (libnd4j's BLAS path)
         INDArray expected = Nd4j.create(DataType.FLOAT, 2, 3, M, K);
