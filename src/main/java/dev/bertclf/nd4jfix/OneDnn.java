@@ -42,8 +42,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
  * bytedeco's oneDNN 2.5 (not the copy inside libnd4j) as {@link OneDnnKernels} uses it: one CPU engine, and on each
  * thread a stream and the primitives that thread made for the {@value #KEPT_PER_THREAD} layouts it used last (making
  * one costs about 0.1 ms, as much as a small kernel); a primitive runs on the thread that made it. oneDNN runs on the
- * OpenMP runtime libnd4j loaded (one {@code libgomp} in the process), with as many threads as libnd4j's own oneDNN
- * kernels use.
+ * OpenMP runtime libnd4j loaded (one {@code libgomp} in the process), with OpenMP's thread count (the machine's cores
+ * unless {@code OMP_NUM_THREADS} says otherwise), as libnd4j's own oneDNN kernels do.
  */
 final class OneDnn {
     /** Primitives a thread keeps: a training step or a pass of one batch shape uses 7. */

@@ -1,0 +1,124 @@
+package dev.bertclf.nd4jfix;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.CustomOp;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
+import org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner;
+
+import java.util.List;
+
+/**
+ * libnd4j's CPU executioner, with the calls {@link OneDnnProducts} and {@link OneDnnLayerNorm} take sent to oneDNN
+ * ({@link OneDnnKernels}). Loaded only on the CPU backend: the CUDA build has no {@link NativeOpExecutioner}.
+ */
+final class OneDnnExecutioner extends NativeOpExecutioner {
+    private static final String MATMUL = "matmul";
+    private static final String MATMUL_BP = "matmul_bp";
+    private static final String LAYER_NORM = "layer_norm";
+
+    /** A new executioner in place of {@code current}, with its profiling mode. */
+    static OpExecutioner replacing(OpExecutioner current) {
+        OneDnnExecutioner e = new OneDnnExecutioner();
+        e.setProfilingMode(current.getProfilingMode());
+        return e;
+    }
+
+    @Override
+    public INDArray[] exec(CustomOp op, OpContext context) {
+        String name = op.opName();
+        boolean done = switch (name) {
+            case MATMUL, MATMUL_BP -> runProducts(op, context);
+            case LAYER_NORM, DecomposedLayerNormGradient.LAYER_NORM -> runLayerNorm(op, context);
+            default -> false;
+        };
+        if (done) {
+            List<INDArray> out = context.getOutputArrays();
+            return out.toArray(new INDArray[0]);
+        }
+        return super.exec(op, context);
+    }
+
+    /** libnd4j's result, for tests. */
+    INDArray[] execInLibnd4j(CustomOp op, OpContext context) {
+        return super.exec(op, context);
+    }
+
+    private boolean runProducts(CustomOp op, OpContext context) {
+        List<INDArray> in = context.getInputArrays();
+        List<INDArray> out = context.getOutputArrays();
+        long[] i = op.iArgs();
+        double[] t = op.tArgs();
+        boolean tx = i.length > 0 && i[0] != 0;
+        boolean ty = i.length > 1 && i[1] != 0;
+        boolean tz = i.length > 2 && i[2] != 0;
+        double alpha = t.length > 0 ? t[0] : 1.0;
+        double beta = t.length > 1 ? t[1] : 0.0;
+        Product[] products;
+        if (MATMUL.equals(op.opName())) {
+            if (in.size() != 2 || out.size() != 1) {
+                return false;
+            }
+            products = new Product[] {Product.of(in.get(0), in.get(1), out.get(0), tx, ty, tz, alpha, beta)};
+        } else {
+            if (in.size() != 3 || out.size() != 2) {
+                return false;
+            }
+            INDArray x = in.get(0), y = in.get(1), eps = in.get(2);
+            // libnd4j's matmul_bp: these two matmuls
+            products = new Product[] {Product.of(eps, y, out.get(0), tz, !ty, tx, alpha, beta),
+                    Product.of(x, eps, out.get(1), !tx, tz, ty, alpha, beta)};
+        }
+        OneDnn.Primitive[] ready = new OneDnn.Primitive[products.length];
+        for (int k = 0; k < products.length; k++) {
+            ready[k] = products[k] == null ? null : products[k].prepare();
+            if (ready[k] == null) {
+                return false; // all or nothing: with beta != 0 a product must not run twice
+            }
+        }
+        long start = profilingConfigurableHookIn(op, context);
+        for (int k = 0; k < products.length; k++) {
+            ready[k].run(products[k].a, products[k].b, products[k].c);
+        }
+        OneDnnKernels.PRODUCTS.addAndGet(products.length);
+        profilingConfigurableHookOut(op, context, start);
+        return true;
+    }
+
+    private boolean runLayerNorm(CustomOp op, OpContext context) {
+        List<INDArray> in = context.getInputArrays();
+        List<INDArray> out = context.getOutputArrays();
+        boolean[] b = op.bArgs();
+        if (in.size() != 3 || out.size() != 1 || (b.length > 0 && b[0])) { // channels first: not BERT's
+            return false;
+        }
+        INDArray x = in.get(0), gamma = in.get(1), beta = in.get(2), z = out.get(0);
+        if (!OneDnnLayerNorm.fits(x, gamma, beta, z, op.iArgs())) {
+            return false;
+        }
+        OneDnn.Primitive p = OneDnnLayerNorm.prepare(x, gamma, beta, z, op.iArgs());
+        if (p == null) {
+            return false;
+        }
+        long start = profilingConfigurableHookIn(op, context);
+        p.run(x, gamma, beta, z);
+        OneDnnKernels.LAYER_NORMS.incrementAndGet();
+        profilingConfigurableHookOut(op, context, start);
+        return true;
+    }
+
+    /** One product {@code c = alpha · op(a) · op(b) + beta · c}. */
+    private record Product(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
+        /** libnd4j's {@code matmul(x, y)} with flags {@code tx, ty, tz}, or null where oneDNN does not take it. */
+        static Product of(INDArray x, INDArray y, INDArray z, boolean tx, boolean ty, boolean tz, double alpha,
+                double beta) {
+            // with tz: z = (op(x) · op(y))ᵀ = op(y)ᵀ · op(x)ᵀ, as libnd4j computes it
+            Product p = tz ? new Product(y, !ty, x, !tx, z, alpha, beta) : new Product(x, tx, y, ty, z, alpha, beta);
+            return OneDnnProducts.fits(p.a, p.ta, p.b, p.tb, p.c) ? p : null;
+        }
+
+        OneDnn.Primitive prepare() {
+            return OneDnnProducts.prepare(a, ta, b, tb, c, alpha, beta);
+        }
+    }
+}
