@@ -18,14 +18,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Symptom:</b> on a 2-core AMD EPYC, {@code Q·Kᵀ} at 16×128 takes 8–15 ms in libnd4j (40–60 GFLOP/s, where
  * the dense layers' products run at about 300) and 1–3 ms in oneDNN; {@code layer_norm} on {@code [2048, 768]}
  * takes 7.4 ms in libnd4j and 0.2 ms in oneDNN (on {@code [16, 768]}, a short text's, 0.2 ms against 7 µs). Together
- * a fifth of a 16×128 training step, and more of a forward pass.
+ * about a sixth of a 16×128 training step and a third of an 8×128 forward pass.
  * <p><b>Cause:</b> M2.1's oneDNN helper for {@code matmul} accepts only inputs of rank below 3 (its platform check),
  * so batched products fall through to {@code MmulHelper}'s per-element loop, and no other M2.1 op batches a GEMM
  * over one array; {@code layer_norm} has no oneDNN helper at all and computes the rows' deviations with libnd4j's
  * summary-statistics kernel. ND4J runs every op through its {@link OpExecutioner}, so {@link #install()} makes the
- * JVM's executioner a {@link OneDnnExecutioner}, which sends the calls {@link OneDnnProducts} and {@link OneDnnLayerNorm}
- * take (float32; batched products without broadcasting; LayerNorm over the last axis of rows laid out one after the
- * other) to oneDNN, and everything else to libnd4j as before. Graphs and the model cache do not change.
+ * JVM's executioner a {@link OneDnnExecutioner}, which sends the calls {@link OneDnnProducts} and
+ * {@link OneDnnLayerNorm} take (float32; batched products without broadcasting; LayerNorm over the last axis of rows
+ * laid out one after the other) to oneDNN, and everything else to libnd4j as before. Graphs and the model cache do not
+ * change.
  * <p><b>Guarded by:</b> {@code OneDnnKernelsTest} (every transposition, rank 3 and 4, alpha and beta, forward and
  * gradient; LayerNorm of rank 2 and 3 and rows of tiny variance: all against libnd4j's own kernels, and that oneDNN
  * computed them), {@code BertParityTest} (against TF, and that BERT's products and LayerNorms ran on oneDNN), and

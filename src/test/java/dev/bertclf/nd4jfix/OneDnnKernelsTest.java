@@ -133,7 +133,8 @@ class OneDnnKernelsTest {
             INDArray x = random(shape(batch, M, K, tx));
             INDArray y = random(shape(batch, K, N, ty));
             INDArray eps = random(shape(batch, M, N, tz));
-            List<INDArray> zeros = List.of(Nd4j.zeros(DataType.FLOAT, x.shape()), Nd4j.zeros(DataType.FLOAT, y.shape()));
+            List<INDArray> zeros = List.of(Nd4j.zeros(DataType.FLOAT, x.shape()),
+                    Nd4j.zeros(DataType.FLOAT, y.shape()));
             for (double[] ab : new double[][] {{1, 0}, {1, 1}}) {
                 assertSameAsLibnd4j("matmul_bp", new int[] {tx ? 1 : 0, ty ? 1 : 0, tz ? 1 : 0}, ab,
                         List.of(x, y, eps), zeros, "matmul_bp tx=" + tx + " ty=" + ty + " tz=" + tz + " alpha, beta="
