@@ -71,7 +71,7 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         }
         OneDnn.Primitive[] ready = new OneDnn.Primitive[products.length];
         for (int k = 0; k < products.length; k++) {
-            ready[k] = products[k] == null ? null : products[k].prepare();
+            ready[k] = products[k].prepare();
             if (ready[k] == null) {
                 return false; // all or nothing: with beta != 0 a product must not run twice
             }
@@ -93,9 +93,6 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
             return false;
         }
         INDArray x = in.get(0), gamma = in.get(1), beta = in.get(2), z = out.get(0);
-        if (!OneDnnLayerNorm.fits(x, gamma, beta, z, op.iArgs())) {
-            return false;
-        }
         OneDnn.Primitive p = OneDnnLayerNorm.prepare(x, gamma, beta, z, op.iArgs());
         if (p == null) {
             return false;
@@ -109,14 +106,14 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
 
     /** One product {@code c = alpha · op(a) · op(b) + beta · c}. */
     private record Product(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha, double beta) {
-        /** libnd4j's {@code matmul(x, y)} with flags {@code tx, ty, tz}, or null where oneDNN does not take it. */
+        /** libnd4j's {@code matmul(x, y)} with flags {@code tx, ty, tz}. */
         static Product of(INDArray x, INDArray y, INDArray z, boolean tx, boolean ty, boolean tz, double alpha,
                 double beta) {
             // with tz: z = (op(x) · op(y))ᵀ = op(y)ᵀ · op(x)ᵀ, as libnd4j computes it
-            Product p = tz ? new Product(y, !ty, x, !tx, z, alpha, beta) : new Product(x, tx, y, ty, z, alpha, beta);
-            return OneDnnProducts.fits(p.a, p.ta, p.b, p.tb, p.c) ? p : null;
+            return tz ? new Product(y, !ty, x, !tx, z, alpha, beta) : new Product(x, tx, y, ty, z, alpha, beta);
         }
 
+        /** This thread's primitive for it, or null where oneDNN does not take it. */
         OneDnn.Primitive prepare() {
             return OneDnnProducts.prepare(a, ta, b, tb, c, alpha, beta);
         }

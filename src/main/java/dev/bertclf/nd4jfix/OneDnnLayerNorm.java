@@ -28,10 +28,10 @@ final class OneDnnLayerNorm {
     }
 
     /**
-     * Whether {@link #prepare} takes these arrays: float32 {@code x} and {@code out} of one shape {@code [..., n]}
+     * Whether oneDNN takes these arrays: float32 {@code x} and {@code out} of one shape {@code [..., n]}
      * with rows laid out one after the other, {@code gamma} and {@code beta} {@code [n]}, the axis the last.
      */
-    static boolean fits(INDArray x, INDArray gamma, INDArray beta, INDArray out, long[] axes) {
+    private static boolean fits(INDArray x, INDArray gamma, INDArray beta, INDArray out, long[] axes) {
         int r = x.rank();
         if (r < 2 || axes.length != 1 || (axes[0] != r - 1 && axes[0] != -1) || !x.equalShapes(out)) {
             return false;
@@ -46,10 +46,13 @@ final class OneDnnLayerNorm {
         return gamma.rank() == 1 && beta.rank() == 1 && gamma.size(0) == n && beta.size(0) == n;
     }
 
-    /** This thread's primitive for {@code x}'s shape (run it with {@code x, gamma, beta, out}), or null. */
+    /**
+     * This thread's primitive for {@code x}'s shape (run it with {@code x, gamma, beta, out}), or null where oneDNN
+     * does not take these arrays ({@link #fits}) or offers only its reference implementation.
+     */
     static OneDnn.Primitive prepare(INDArray x, INDArray gamma, INDArray beta, INDArray out, long[] axes) {
         if (!fits(x, gamma, beta, out, axes)) {
-            throw new IllegalArgumentException("not a LayerNorm over the last axis oneDNN takes");
+            return null;
         }
         long n = x.size(-1);
         Rows rows = new Rows(x.length() / n, n);

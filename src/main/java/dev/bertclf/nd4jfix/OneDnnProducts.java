@@ -36,10 +36,10 @@ final class OneDnnProducts {
     }
 
     /**
-     * Whether {@link #prepare} takes these arrays: float32, one rank of 3 or more, equal batch dimensions, matching
-     * inner dimensions, nothing empty.
+     * Whether oneDNN takes these arrays: float32, one rank of 3 or more, equal batch dimensions, matching inner
+     * dimensions, nothing empty.
      */
-    static boolean fits(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c) {
+    private static boolean fits(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c) {
         int r = c.rank();
         if (r < 3 || a.rank() != r || b.rank() != r || a.isEmpty() || b.isEmpty() || c.isEmpty()) {
             return false;
@@ -58,15 +58,13 @@ final class OneDnnProducts {
     }
 
     /**
-     * This thread's primitive for the product (run it with {@code a, b, c}), or null where oneDNN offers only its
-     * reference implementation for these layouts.
+     * This thread's primitive for the product (run it with {@code a, b, c}), or null where oneDNN does not take these
+     * arrays ({@link #fits}) or offers only its reference implementation for their layouts.
      */
     static OneDnn.Primitive prepare(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c, double alpha,
             double beta) {
         if (!fits(a, ta, b, tb, c)) {
-            throw new IllegalArgumentException("not a batched float product oneDNN takes: " + Arrays.toString(a.shape())
-                    + (ta ? "ᵀ" : "") + " · " + Arrays.toString(b.shape()) + (tb ? "ᵀ" : "") + " -> "
-                    + Arrays.toString(c.shape()));
+            return null;
         }
         Layout layout = new Layout(List.of(transposed(a.shape(), ta), transposed(a.stride(), ta),
                 transposed(b.shape(), tb), transposed(b.stride(), tb), c.shape(), c.stride()), (float) alpha,
