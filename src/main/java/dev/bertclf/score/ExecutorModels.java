@@ -5,6 +5,7 @@ import dev.bertclf.model.Classifier;
 import dev.bertclf.model.JvmSetup;
 import dev.bertclf.run.RunFolder;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -110,11 +111,23 @@ final class ExecutorModels {
         log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, glibc malloc settings {}",
                 dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), n,
                 MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
-        ExecutorService passes = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "bertclf-scoring-passes");
+        return new Model(c, passThread(n), ConcurrentHashMap.newKeySet());
+    }
+
+    /**
+     * The one thread that runs a model's forward passes, its OpenMP parallel regions limited to {@code threads}.
+     * ND4J's thread settings (above) reach libnd4j's own loops but not the GEMMs: libnd4j's oneDNN kernels and
+     * {@code nd4jfix.OneDnnKernels} take OpenMP's thread count, and OpenMP keeps that count per thread, so it is
+     * set on the thread that runs the passes. Without it a 1-core executor's products kept 2 cores busy.
+     */
+    static ExecutorService passThread(int threads) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(() -> {
+                NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+                r.run();
+            }, "bertclf-scoring-passes");
             t.setDaemon(true);
             return t;
         });
-        return new Model(c, passes, ConcurrentHashMap.newKeySet());
     }
 }

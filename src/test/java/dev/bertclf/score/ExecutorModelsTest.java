@@ -2,10 +2,16 @@ package dev.bertclf.score;
 
 import org.junit.jupiter.api.Test;
 
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOps;
+import org.nd4j.nativeblas.NativeOpsHolder;
+
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.OptionalInt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ExecutorModelsTest {
     private static final List<String> JVM = List.of("-Xmx3g", "-cp", "/opt/spark/jars/*");
@@ -26,6 +32,22 @@ class ExecutorModelsTest {
                 "--resourceProfileId", "0"))));
         assertEquals(OptionalInt.of(4), ExecutorModels.launchCores(with(List.of(
                 "org.apache.spark.executor.YarnCoarseGrainedExecutorBackend", "--executor-id", "3", "--cores", "4"))));
+    }
+
+    @Test
+    void thePassThreadsProductsUseTheExecutorsCoresAndNoMore() throws Exception {
+        Nd4j.getExecutioner(); // loads the backend
+        NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
+        int machine = ops.ompGetMaxThreads();
+        assumeTrue(machine > 1, "a 1-core machine cannot tell 1 thread from its own count");
+        ExecutorService passes = ExecutorModels.passThread(1);
+        try {
+            assertEquals(1, passes.submit(ops::ompGetMaxThreads).get(),
+                    "OpenMP's thread count on the pass thread (oneDNN's products take it)");
+        } finally {
+            passes.shutdownNow();
+        }
+        assertEquals(machine, ops.ompGetMaxThreads(), "the calling thread keeps its own count");
     }
 
     @Test
