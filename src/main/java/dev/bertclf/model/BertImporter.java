@@ -4,6 +4,7 @@ import dev.bertclf.graph.GraphRewrite;
 import dev.bertclf.graph.LayerNormOps;
 import dev.bertclf.graph.ScalarConstantOps;
 import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
+import dev.bertclf.nd4jfix.FusedGelu;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.nd4jfix.SoftmaxLastAxis;
@@ -35,8 +36,8 @@ public final class BertImporter {
      * rewrites (same values, cheaper ops).
      */
     public static final List<GraphRewrite> REWRITES = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
-            new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(), new TanhThroughOneDnn(),
-            new LeanAddGradients());
+            new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(), new FusedGelu(),
+            new TanhThroughOneDnn(), new LeanAddGradients());
     /** Version of the import steps themselves (cleaning, renaming); raise it when they change. */
     private static final int IMPORT_VERSION = 3;
     /**

@@ -2,6 +2,7 @@ package dev.bertclf.model;
 
 import dev.bertclf.nd4jfix.OneDnnKernels;
 import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
+import dev.bertclf.nd4jfix.FusedGelu;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.OutputArrayReuse;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
@@ -12,8 +13,8 @@ import java.nio.file.Path;
 /**
  * Loads a SameDiff graph this project saved (the model cache's, a run folder's): every graph file is read here, so
  * the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference through
- * {@link OutputArrayReuse}'s sessions, and two slow kernels through oneDNN
- * ({@link OneDnnKernels}).
+ * {@link OutputArrayReuse}'s sessions, and two slow kernels and the fused GELU through oneDNN
+ * ({@link OneDnnKernels}; where it is not installed, the GELU is expanded back into ND4J's ops).
  */
 public final class SavedGraphs {
     private SavedGraphs() {
@@ -24,9 +25,11 @@ public final class SavedGraphs {
         TanhThroughOneDnn.registerForLoading();
         LeanAddGradients.registerForLoading();
         DecomposedLayerNormGradient.registerForLoading();
+        FusedGelu.registerForLoading();
         OutputArrayReuse.install();
         OneDnnKernels.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);
+        FusedGelu.expandUnlessOneDnn(sd);
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
         // until its next full collection: in training, after the first step, whose native peak then adds to it.
         System.gc();

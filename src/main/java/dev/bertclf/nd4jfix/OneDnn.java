@@ -81,8 +81,16 @@ final class OneDnn {
 
     /** The primitive descriptor of {@code op} with {@code attr} (may be null) on the engine. */
     static dnnl_primitive_desc primitiveDesc(Pointer op, dnnl_primitive_attr attr) {
+        return primitiveDesc(op, attr, null);
+    }
+
+    /**
+     * The primitive descriptor of {@code op} with {@code attr} (may be null) on the engine; a backward op's
+     * {@code forwardHint} is its forward primitive descriptor, which must outlive it.
+     */
+    static dnnl_primitive_desc primitiveDesc(Pointer op, dnnl_primitive_attr attr, dnnl_primitive_desc forwardHint) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(op), attr, ENGINE, null),
+        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(op), attr, ENGINE, forwardHint),
                 "creating a primitive descriptor");
         return pd;
     }
@@ -121,11 +129,18 @@ final class OneDnn {
         private final dnnl_memory[] memory;
         private final dnnl_exec_arg_t args;
         private dnnl_primitive_desc pd;
+        private dnnl_primitive_desc forwardHint;
         private dnnl_primitive primitive;
 
         /** Takes {@code pd} and {@code descs} (one per role: {@code DNNL_ARG_*}), and closes them when closed. */
         Primitive(dnnl_primitive_desc pd, int[] roles, dnnl_memory_desc_t... descs) {
+            this(pd, null, roles, descs);
+        }
+
+        /** As above, for a backward primitive: also takes (and closes) the forward hint {@code pd} was made with. */
+        Primitive(dnnl_primitive_desc pd, dnnl_primitive_desc forwardHint, int[] roles, dnnl_memory_desc_t... descs) {
             this.pd = pd;
+            this.forwardHint = forwardHint;
             this.descs = descs;
             this.memory = new dnnl_memory[descs.length];
             this.args = new dnnl_exec_arg_t(descs.length);
@@ -187,6 +202,10 @@ final class OneDnn {
             if (pd != null) {
                 dnnl_primitive_desc_destroy(pd);
                 pd = null;
+            }
+            if (forwardHint != null) {
+                dnnl_primitive_desc_destroy(forwardHint);
+                forwardHint = null;
             }
             args.close();
             for (dnnl_memory_desc_t d : descs) {

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * libnd4j's CPU executioner, with the calls {@link OneDnnProducts} and {@link OneDnnLayerNorm} take sent to oneDNN
- * ({@link OneDnnKernels}). Loaded only on the CPU backend: the CUDA build has no {@link NativeOpExecutioner}.
+ * ({@link OneDnnKernels}), and {@link FusedGelu}'s ops, which only it runs. Loaded only on the CPU backend: the CUDA build has no {@link NativeOpExecutioner}.
  */
 final class OneDnnExecutioner extends NativeOpExecutioner {
     private static final String MATMUL = "matmul";
@@ -30,6 +30,7 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         boolean done = switch (name) {
             case MATMUL, MATMUL_BP -> runProducts(op, context);
             case LAYER_NORM, DecomposedLayerNormGradient.LAYER_NORM -> runLayerNorm(op, context);
+            case FusedGelu.GELU, FusedGelu.GELU_BP -> runGelu(op, context);
             default -> false;
         };
         if (done) {
@@ -100,6 +101,30 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         long start = profilingConfigurableHookIn(op, context);
         p.run(x, gamma, beta, z);
         OneDnnKernels.LAYER_NORMS.incrementAndGet();
+        profilingConfigurableHookOut(op, context, start);
+        return true;
+    }
+
+    /** {@link FusedGelu}'s ops, which have no libnd4j kernel: on oneDNN, else with ND4J's elementwise ops. */
+    private boolean runGelu(CustomOp op, OpContext context) {
+        List<INDArray> in = context.getInputArrays();
+        INDArray out = context.getOutputArrays().get(0);
+        boolean forward = FusedGelu.GELU.equals(op.opName());
+        INDArray x = in.get(0);
+        long start = profilingConfigurableHookIn(op, context);
+        OneDnn.Primitive p = forward ? OneDnnGelu.prepareForward(x, out) : OneDnnGelu.prepareBackward(x, in.get(1), out);
+        if (p != null) {
+            if (forward) {
+                p.run(x, out);
+            } else {
+                p.run(x, in.get(1), out);
+            }
+            OneDnnKernels.GELUS.incrementAndGet();
+        } else if (forward) {
+            FusedGelu.forwardWithNd4j(x, out);
+        } else {
+            FusedGelu.backwardWithNd4j(x, in.get(1), out);
+        }
         profilingConfigurableHookOut(op, context, start);
         return true;
     }

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * JVM's executioner a {@link OneDnnExecutioner}, which sends the calls {@link OneDnnProducts} and
  * {@link OneDnnLayerNorm} take (float32; batched products without broadcasting; LayerNorm over the last axis of rows
  * laid out one after the other) to oneDNN, and everything else to libnd4j as before. Graphs and the model cache do not
- * change.
+ * change. It also runs {@link FusedGelu}'s ops, which have no libnd4j kernel, on oneDNN's {@code gelu_tanh}.
  * <p><b>Guarded by:</b> {@code OneDnnKernelsTest} (every transposition, rank 3 and 4, alpha and beta, forward and
  * gradient; LayerNorm of rank 2 and 3 and rows of tiny variance: all against libnd4j's own kernels, and that oneDNN
  * computed them), {@code BertParityTest} (against TF, and that BERT's products and LayerNorms ran on oneDNN), and
@@ -39,6 +39,7 @@ public final class OneDnnKernels {
     private static final String CPU_EXECUTIONER = "org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner";
     static final AtomicLong PRODUCTS = new AtomicLong();
     static final AtomicLong LAYER_NORMS = new AtomicLong();
+    static final AtomicLong GELUS = new AtomicLong();
     /** Whether {@link #install()} replaced the executioner; null before it was first called. */
     private static Boolean installed;
 
@@ -80,6 +81,11 @@ public final class OneDnnKernels {
     /** Matrix products oneDNN computed in this JVM so far (two per {@code matmul_bp}). */
     public static long products() {
         return PRODUCTS.get();
+    }
+
+    /** {@link FusedGelu}'s GELUs and GELU gradients oneDNN computed in this JVM so far. */
+    public static long gelus() {
+        return GELUS.get();
     }
 
     /** LayerNorms oneDNN computed in this JVM so far. */

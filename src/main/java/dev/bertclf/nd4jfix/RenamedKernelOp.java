@@ -89,7 +89,7 @@ abstract class RenamedKernelOp extends DynamicCustomOp {
 
     /** Lets {@code SameDiff.load} recreate {@code type} for ops saved under {@code opName}. Idempotent. */
     @SuppressWarnings("unchecked")
-    static synchronized void register(String opName, Class<? extends RenamedKernelOp> type) {
+    static synchronized void register(String opName, Class<? extends DynamicCustomOp> type) {
         try {
             Field f = DifferentialFunctionClassHolder.class.getDeclaredField("customOpHashToClasses");
             f.setAccessible(true);

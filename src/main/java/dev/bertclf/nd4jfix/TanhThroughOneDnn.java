@@ -18,9 +18,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A speed rewrite that needs a workaround: every imported {@code Tanh} (GELU's, 12 in BERT-base, and the pooler's)
- * runs as libnd4j's custom op {@code tanh}, which oneDNN computes, instead of the legacy transform the importer
- * picks. Same values to one float rounding; the gradient op ({@code tanh_bp}) is the one the legacy op uses too.
+ * A speed rewrite that needs a workaround: every imported {@code Tanh} (the pooler's; GELU's, 12 in BERT-base,
+ * are {@link FusedGelu}'s now, which runs first) runs as libnd4j's custom op {@code tanh}, which oneDNN computes,
+ * instead of the legacy transform the importer picks. Same values to one float rounding; the gradient op
+ * ({@code tanh_bp}) is the one the legacy op uses too.
  *
  * <p><b>Symptom:</b> {@code tanh} is 3% of a 16×128 training step and about 10% of an 8×128 forward pass: 46 ms for
  * one [2048, 3072] GELU tanh, 6 ns an element, where oneDNN's takes 2.4–4 ms.

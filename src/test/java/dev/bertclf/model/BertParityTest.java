@@ -59,6 +59,7 @@ class BertParityTest {
         SameDiff sd = bert.sd();
         long productsBefore = OneDnnKernels.products();
         long layerNormsBefore = OneDnnKernels.layerNorms();
+        long gelusBefore = OneDnnKernels.gelus();
         Map<String, INDArray> actual = sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(),
                 GraphNames.INPUT_MASK, b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds()),
                 GraphNames.POOLED, GraphNames.SEQUENCE);
@@ -66,6 +67,7 @@ class BertParityTest {
             assertTrue(OneDnnKernels.products() > productsBefore,
                     "the attention's batched products ran on oneDNN (OneDnnKernels)");
             assertTrue(OneDnnKernels.layerNorms() > layerNormsBefore, "LayerNorms ran on oneDNN (OneDnnKernels)");
+            assertEquals(12, OneDnnKernels.gelus() - gelusBefore, "each layer's GELU is one op on oneDNN (FusedGelu)");
         }
         INDArray pooled = actual.get(GraphNames.POOLED);
         INDArray sequence = actual.get(GraphNames.SEQUENCE);
