@@ -43,6 +43,21 @@ public final class TinyGraphs {
         return b.build().output(0);
     }
 
+    /**
+     * Google BERT's GELU (modeling.py) of {@code x}, as TF builds it, its ops named under {@code gelu/}:
+     * {@code x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))}.
+     */
+    public static Output<?> bertGelu(Graph g, Output<?> x) {
+        Output<?> cube = op(g, "Pow", "gelu/Pow", x, constant(g, "gelu/three", Nd4j.scalar(3f)));
+        Output<?> inner = op(g, "Add", "gelu/add", x,
+                op(g, "Mul", "gelu/mul", constant(g, "gelu/c", Nd4j.scalar(0.044715f)), cube));
+        Output<?> t = op(g, "Tanh", "gelu/Tanh", op(g, "Mul", "gelu/mul_1",
+                constant(g, "gelu/s", Nd4j.scalar((float) Math.sqrt(2 / Math.PI))), inner));
+        Output<?> cdf = op(g, "Mul", "gelu/mul_2", constant(g, "gelu/half", Nd4j.scalar(0.5f)),
+                op(g, "Add", "gelu/add_1", constant(g, "gelu/one", Nd4j.scalar(1f)), t));
+        return op(g, "Mul", "gelu/mul_3", x, cdf);
+    }
+
     public static GraphDef graphDef(Graph g) {
         try {
             return GraphDef.parseFrom(g.toGraphDef());

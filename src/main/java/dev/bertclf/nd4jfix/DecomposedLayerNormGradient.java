@@ -72,7 +72,7 @@ public final class DecomposedLayerNormGradient implements GraphRewrite {
 
     /** Lets {@code SameDiff.load} recreate the op class from a saved graph. Idempotent. */
     public static void registerForLoading() {
-        RenamedKernelOp.register(LAYER_NORM, LayerNormOp.class);
+        OneOutputOp.register(LAYER_NORM, LayerNormOp.class);
     }
 
     /**

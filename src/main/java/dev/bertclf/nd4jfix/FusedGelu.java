@@ -8,7 +8,6 @@ import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.samediff.internal.Variable;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.ScalarOp;
 import org.nd4j.linalg.api.shape.LongShapeDescriptor;
@@ -17,7 +16,6 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A speed and memory rewrite that needs a workaround: BERT's GELU, imported as eight elementwise ops
@@ -60,8 +58,8 @@ public final class FusedGelu implements GraphRewrite {
 
     /** Lets {@code SameDiff.load} recreate the op classes from a saved graph. Idempotent. */
     public static void registerForLoading() {
-        RenamedKernelOp.register(GELU, GeluOp.class);
-        RenamedKernelOp.register(GELU_BP, GeluGradientOp.class);
+        OneOutputOp.register(GELU, GeluOp.class);
+        OneOutputOp.register(GELU_BP, GeluGradientOp.class);
     }
 
     /**
@@ -171,8 +169,8 @@ public final class FusedGelu implements GraphRewrite {
         dx.assign(t.addi(1.0).muli(0.5).addi(inner).muli(g));
     }
 
-    /** Output 0 of input 0's shape and type; checks that every input has that shape. */
-    private abstract static class ElementwiseOp extends DynamicCustomOp {
+    /** One output of input 0's shape; checks that every input has that shape. */
+    private abstract static class ElementwiseOp extends OneOutputOp {
         ElementwiseOp() {
         }
 
@@ -197,25 +195,6 @@ public final class FusedGelu implements GraphRewrite {
                 }
             }
             return List.of(LongShapeDescriptor.fromShape(a.shape(), a.dataType()));
-        }
-
-        @Override
-        public int getNumOutputs() {
-            return 1;
-        }
-
-        @Override
-        public List<DataType> calculateOutputDataTypes(List<DataType> inputTypes) {
-            return List.of(inputTypes.get(0));
-        }
-
-        @Override
-        public Map<String, Object> propertiesForFunction() {
-            return Map.of();
-        }
-
-        @Override
-        public void setPropertiesForFunction(Map<String, Object> properties) {
         }
     }
 

@@ -100,8 +100,8 @@ public final class LeanAddGradients implements GraphRewrite {
      * Idempotent.
      */
     public static void registerForLoading() {
-        RenamedKernelOp.register(BIAS_ADD, MatrixBiasAdd.class);
-        RenamedKernelOp.register(SAME_SHAPE_ADD, SameShapeAdd.class);
+        OneOutputOp.register(BIAS_ADD, MatrixBiasAdd.class);
+        OneOutputOp.register(SAME_SHAPE_ADD, SameShapeAdd.class);
     }
 
     /** libnd4j's {@code biasadd} of {@code x [rows, n]} and {@code bias [n]}; gradients: g, g's column sums. */

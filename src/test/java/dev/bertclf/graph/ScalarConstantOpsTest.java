@@ -38,14 +38,7 @@ class ScalarConstantOpsTest {
         TfRuntime.load();
         try (Graph g = new Graph()) {
             Output<?> x = TinyGraphs.constant(g, "x", TinyGraphs.random(11, 2, 3, 4));
-            // gelu(x) = x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), as in Google BERT's modeling.py
-            Output<?> cube = op(g, "Pow", "gelu/Pow", x, scalar(g, "gelu/three", 3f));
-            Output<?> inner = op(g, "Add", "gelu/add", x, op(g, "Mul", "gelu/mul", scalar(g, "gelu/c", 0.044715f), cube));
-            Output<?> t = g.opBuilder("Tanh", "gelu/Tanh").addInput(op(g, "Mul", "gelu/mul_1",
-                    scalar(g, "gelu/s", (float) Math.sqrt(2 / Math.PI)), inner)).build().output(0);
-            Output<?> cdf = op(g, "Mul", "gelu/mul_2", scalar(g, "gelu/half", 0.5f),
-                    op(g, "Add", "gelu/add_1", scalar(g, "gelu/one", 1f), t));
-            Output<?> gelu = op(g, "Mul", "gelu/mul_3", x, cdf);
+            Output<?> gelu = TinyGraphs.bertGelu(g, x);
             // attention-style scale, an epsilon added, a constant minus the tensor, the tensor minus a constant
             Output<?> scaled = op(g, "Mul", "scale", gelu, scalar(g, "inv_sqrt_d", 0.125f));
             Output<?> eps = op(g, "Add", "eps", scaled, scalar(g, "epsilon", 1e-3f));

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.tensorflow.Graph;
 import org.tensorflow.Output;
 import org.tensorflow.framework.GraphDef;
@@ -26,14 +25,6 @@ class FusedGeluTest {
     static GraphDef graph;
     static INDArray expected;
 
-    static Output<?> scalar(Graph g, String name, float v) {
-        return TinyGraphs.constant(g, name, Nd4j.scalar(v));
-    }
-
-    static Output<?> op(Graph g, String type, String name, Output<?> a, Output<?> b) {
-        return g.opBuilder(type, name).addInput(a).addInput(b).build().output(0);
-    }
-
     @BeforeAll
     static void buildInTensorflow() {
         OneDnnKernels.install();
@@ -41,16 +32,8 @@ class FusedGeluTest {
         try (Graph g = new Graph()) {
             // standard deviation 3: GELU's negative tail, its bend and its linear part
             Output<?> x = TinyGraphs.constant(g, "x", TinyGraphs.random(11, 2, 3, 8).muli(3));
-            // gelu(x) = x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))), as in Google BERT's modeling.py
-            Output<?> cube = op(g, "Pow", "gelu/Pow", x, scalar(g, "gelu/three", 3f));
-            Output<?> inner = op(g, "Add", "gelu/add", x, op(g, "Mul", "gelu/mul", scalar(g, "gelu/c", 0.044715f), cube));
-            Output<?> t = g.opBuilder("Tanh", "gelu/Tanh").addInput(op(g, "Mul", "gelu/mul_1",
-                    scalar(g, "gelu/s", (float) Math.sqrt(2 / Math.PI)), inner)).build().output(0);
-            Output<?> cdf = op(g, "Mul", "gelu/mul_2", scalar(g, "gelu/half", 0.5f),
-                    op(g, "Add", "gelu/add_1", scalar(g, "gelu/one", 1f), t));
-            Output<?> gelu = op(g, "Mul", "gelu/mul_3", x, cdf);
             // x is read after the GELU too, as a residual would read it
-            op(g, "Add", "out", gelu, x);
+            TinyGraphs.op(g, "Add", "out", TinyGraphs.bertGelu(g, x), x);
             graph = TinyGraphs.graphDef(g);
             expected = TinyGraphs.runTf(g, "out");
         }
