@@ -5,6 +5,7 @@ import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.FusedGelu;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.OutputArrayReuse;
+import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -26,6 +27,7 @@ public final class SavedGraphs {
         LeanAddGradients.registerForLoading();
         DecomposedLayerNormGradient.registerForLoading();
         FusedGelu.registerForLoading();
+        SoftmaxGradientFromOutput.registerForLoading();
         OutputArrayReuse.install();
         OneDnnKernels.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);

@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BiasAdd;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 
 import java.util.ArrayList;
@@ -18,10 +19,11 @@ import java.util.List;
 
 /**
  * A memory rewrite that needs op classes of its own: the dense layers' bias adds ({@code BiasAdd(MatMul(x, W), b)},
- * 73 in BERT-base) and the adds that take one of their outputs (the residual adds, 24, and GELU's
- * {@code x + 0.044715 x³}, 12) become ops that compute the same libnd4j kernels ({@code biasadd}, {@code add}) but
- * whose gradients are built from the incoming gradient alone: the input gradient is the incoming gradient itself,
- * the bias gradient its column sums (computed as a GEMM). So backprop no longer holds those ops' inputs.
+ * 73 in BERT-base), the adds that take one of their outputs (the residual adds, 24) and the attention mask's adds
+ * (the scores plus the mask's adder, read by the softmax, 12) become ops that compute the same libnd4j kernels
+ * ({@code biasadd}, {@code add}) but whose gradients are built from the incoming gradient alone: the input gradient
+ * is the incoming gradient itself, the bias gradient its column sums (computed as a GEMM), the adder's its sums over
+ * the heads. So backprop no longer holds those ops' inputs.
  *
  * <p><b>Symptom:</b> at the start of backprop, a 16×128 full fine-tuning step holds 3.5 GB of op outputs, against
  * about 1.5 GB of activations that BERT's backprop needs; 1.1 GB of the difference are the matmul outputs under each
@@ -29,8 +31,9 @@ import java.util.List;
  * <p><b>Cause:</b> M2.1's {@code BiasAdd} and {@code AddOp} differentiate into {@code biasadd_bp} and
  * {@code add_bp}, which take the forward inputs (to reduce broadcast gradients back to their shapes), so the session
  * keeps every input until the backward op has run. A bias add of a matrix and an add of two arrays of one shape
- * never broadcast, so their gradients need no input. Each op class checks, on every execution, the shapes this rests
- * on (a rank-2 input; two inputs of one shape) and fails with a clear error otherwise, so a wrong gradient cannot
+ * never broadcast, and the mask's adder broadcasts over the heads alone, so their gradients need no input. Each op
+ * class checks, on every execution, the shapes this rests on (a rank-2 input; two inputs of one shape; scores
+ * {@code [batch, heads, from, to]} and an adder {@code [batch, 1, from, to]}) and fails with a clear error otherwise, so a wrong gradient cannot
  * result. The op classes have names of their own; {@link #registerForLoading()} lets a saved graph find them.
  * <p><b>Guarded by:</b> {@code LeanAddGradientsTest} (forward vs TF, gradients vs finite differences before and after
  * save and load, the inputs released before backprop, the shape checks) and {@code BertParityTest}.
@@ -41,6 +44,7 @@ public final class LeanAddGradients implements GraphRewrite {
     /** Saved graphs name the classes' ops by these, with op number 0 (no libnd4j op has these names). */
     static final String BIAS_ADD = "bertclf_matrix_biasadd";
     static final String SAME_SHAPE_ADD = "bertclf_same_shape_add";
+    static final String MASK_ADD = "bertclf_attention_mask_add";
 
     static {
         registerForLoading();
@@ -48,7 +52,12 @@ public final class LeanAddGradients implements GraphRewrite {
 
     @Override
     public int apply(SameDiff sd) {
-        return GraphSurgery.withoutEagerMode(sd, s -> biasAdds(s) + adds(s));
+        return GraphSurgery.withoutEagerMode(sd, s -> biasAdds(s) + adds(s) + maskAdds(s));
+    }
+
+    @Override
+    public int version() {
+        return 2; // 2: the attention mask's adds
     }
 
     private static int biasAdds(SameDiff sd) {
@@ -80,11 +89,32 @@ public final class LeanAddGradients implements GraphRewrite {
             List<String> in = op.getInputsToOp();
             if (!(producer(sd, in.get(0)) instanceof MatrixBiasAdd)
                     && !(producer(sd, in.get(1)) instanceof MatrixBiasAdd)) {
-                continue; // only where one side is a dense layer's [rows, n] output (residuals, GELU's inner sum)
+                continue; // only where one side is a dense layer's [rows, n] output (the residuals)
             }
             SDVariable a = sd.getVariable(in.get(0));
             SDVariable b = sd.getVariable(in.get(1));
             GraphSurgery.replace(sd, op.getOutputsOfOp().get(0), new SameShapeAdd(sd, a, b).outputVariable());
+            changed++;
+        }
+        return changed;
+    }
+
+    /** The adds whose only reader is a softmax: BERT's attention scores plus the mask's adder. */
+    private static int maskAdds(SameDiff sd) {
+        int changed = 0;
+        for (SameDiffOp op : new ArrayList<>(sd.getOps().values())) {
+            if (!(op.getOp() instanceof AddOp) || op.getInputsToOp().size() != 2 || op.getOutputsOfOp().size() != 1
+                    || !sd.getOps().containsKey(op.getName())) {
+                continue;
+            }
+            List<String> readers = sd.getVariables().get(op.getOutputsOfOp().get(0)).getInputsForOp();
+            if (readers == null || readers.size() != 1
+                    || !(sd.getOps().get(readers.get(0)).getOp() instanceof SoftMax)) {
+                continue;
+            }
+            SDVariable scores = sd.getVariable(op.getInputsToOp().get(0));
+            SDVariable adder = sd.getVariable(op.getInputsToOp().get(1));
+            GraphSurgery.replace(sd, op.getOutputsOfOp().get(0), new MaskAdd(sd, scores, adder).outputVariable());
             changed++;
         }
         return changed;
@@ -102,6 +132,7 @@ public final class LeanAddGradients implements GraphRewrite {
     public static void registerForLoading() {
         OneOutputOp.register(BIAS_ADD, MatrixBiasAdd.class);
         OneOutputOp.register(SAME_SHAPE_ADD, SameShapeAdd.class);
+        OneOutputOp.register(MASK_ADD, MaskAdd.class);
     }
 
     /** libnd4j's {@code biasadd} of {@code x [rows, n]} and {@code bias [n]}; gradients: g, g's column sums. */
@@ -177,6 +208,49 @@ public final class LeanAddGradients implements GraphRewrite {
         public List<SDVariable> doDiff(List<SDVariable> gradients) {
             SDVariable g = gradients.get(0);
             return List.of(g, g);
+        }
+    }
+
+    /**
+     * libnd4j's {@code add} of BERT's attention scores {@code [batch, heads, from, to]} and the mask's adder
+     * {@code [batch, 1, from, to]}, broadcast over the heads; gradients: the incoming one, and its sums over the heads.
+     */
+    public static final class MaskAdd extends RenamedKernelOp {
+        /** For ND4J's deserialisation. */
+        public MaskAdd() {
+        }
+
+        public MaskAdd(SameDiff sd, SDVariable scores, SDVariable adder) {
+            super(sd, scores, adder);
+        }
+
+        @Override
+        public String opName() {
+            return MASK_ADD;
+        }
+
+        @Override
+        String kernel() {
+            return "add";
+        }
+
+        @Override
+        void check(List<INDArray> inputs) {
+            INDArray scores = inputs.get(0);
+            INDArray adder = inputs.get(1);
+            if (scores.rank() != 4 || adder.rank() != 4 || adder.size(1) != 1 || adder.size(0) != scores.size(0)
+                    || adder.size(2) != scores.size(2) || adder.size(3) != scores.size(3)
+                    || scores.dataType() != adder.dataType()) {
+                throw new IllegalStateException(getOwnName() + ": an attention mask add expects [batch, heads, from,"
+                        + " to] and [batch, 1, from, to] of one type, got " + Arrays.toString(scores.shape()) + " "
+                        + scores.dataType() + " and " + Arrays.toString(adder.shape()) + " " + adder.dataType());
+            }
+        }
+
+        @Override
+        public List<SDVariable> doDiff(List<SDVariable> gradients) {
+            SDVariable g = gradients.get(0);
+            return List.of(g, g.sum(true, 1));
         }
     }
 }

@@ -57,7 +57,8 @@ public final class OutputArrayReuse {
     static final Set<String> OVERWRITING_OPS = Set.of("add", "add_scalar", "biasadd", "cube", "layer_norm",
             "mul_scalar", "multiply", "permute", "reshape", "rsub_scalar", "softmax", "tanh",
             LeanAddGradients.BIAS_ADD, LeanAddGradients.SAME_SHAPE_ADD,
-            DecomposedLayerNormGradient.LAYER_NORM, FusedGelu.GELU);
+            DecomposedLayerNormGradient.LAYER_NORM, FusedGelu.GELU, LeanAddGradients.MASK_ADD,
+            SoftmaxGradientFromOutput.SOFTMAX);
 
     private static final AtomicLong POOLED_BYTES = new AtomicLong();
     private static final Cleaner CLEANER = Cleaner.create();

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A dense layer, GELU's inner sum and a residual add as BERT builds them: after the rewrite the imported graph
+ * A dense layer, an add of its output and a residual add as BERT builds them, and its attention mask's add: after the rewrite the imported graph
  * computes what TensorFlow computes, back-propagates the true gradient, and its backprop reads none of the inputs of
  * the rewritten ops.
  */
@@ -92,7 +92,12 @@ class LeanAddGradientsTest {
 
     /** Ops of the gradient function that read {@code variable}. */
     static List<String> backwardReaders(SameDiff sd, String variable) {
-        sd.createGradFunction("x0");
+        return backwardReaders(sd, variable, "x0");
+    }
+
+    /** Ops of the gradient function (of the loss by {@code wrt}) that read {@code variable}. */
+    static List<String> backwardReaders(SameDiff sd, String variable, String wrt) {
+        sd.createGradFunction(wrt);
         SameDiff grad = sd.getFunction("grad");
         return grad.getOps().values().stream()
                 .filter(o -> o.getInputsToOp() != null && o.getInputsToOp().contains(variable))
@@ -128,5 +133,60 @@ class LeanAddGradientsTest {
                 rank3.var("b", Nd4j.ones(3))).outputVariable();
         e = assertThrows(IllegalStateException.class, () -> rank3.outputSingle(Map.of(), biased.name()));
         assertTrue(e.getMessage().contains("[rows, n]"), e.getMessage());
+    }
+
+    /** BERT's attention: {@code softmax(scores + adder)} with the adder {@code [2, 1, 4, 5]} broadcast over 3 heads. */
+    static Map.Entry<GraphDef, INDArray> maskedSoftmaxInTensorflow() {
+        TfRuntime.load();
+        try (Graph g = new Graph()) {
+            Output<?> scores = op(g, "Identity", "scores", TinyGraphs.constant(g, "s0", TinyGraphs.random(31, 2, 3, 4, 5)));
+            Output<?> adder = op(g, "Identity", "adder", TinyGraphs.constant(g, "a0", TinyGraphs.random(32, 2, 1, 4, 5)));
+            op(g, "Mul", "out", op(g, "Softmax", "probabilities", op(g, "Add", "masked", scores, adder)),
+                    TinyGraphs.constant(g, "w", TinyGraphs.random(33, 2, 3, 4, 5)));
+            return Map.entry(TinyGraphs.graphDef(g), TinyGraphs.runTf(g, "out"));
+        }
+    }
+
+    static SameDiff maskedSoftmax(GraphDef graph, boolean rewritten) {
+        SameDiff sd = TinyGraphs.importGraph(graph);
+        for (String v : List.of("s0", "a0")) {
+            sd.getVariable(v).convertToVariable();
+        }
+        sd.enableEagerMode();
+        new SoftmaxLastAxis().apply(sd);
+        if (rewritten) {
+            assertEquals(1, new LeanAddGradients().apply(sd), "the mask's add");
+            assertEquals(0, new LeanAddGradients().apply(sd), "idempotent");
+        }
+        sd.setLossVariables(sd.getVariable("out").sum("loss"));
+        return sd;
+    }
+
+    @Test
+    void theAttentionMasksAddComputesAndDifferentiatesWhatTensorflowDoesWithoutHoldingTheScores() throws Exception {
+        Map.Entry<GraphDef, INDArray> tf = maskedSoftmaxInTensorflow();
+        SameDiff rewritten = maskedSoftmax(tf.getKey(), true);
+        SameDiff reference = maskedSoftmax(tf.getKey(), false);
+        assertEquals(0, rewritten.outputSingle(Map.of(), "out").sub(tf.getValue()).amaxNumber().doubleValue(), 1e-6);
+        for (String v : List.of("s0", "a0")) {
+            double worst = TinyGraphs.worstGradientError(rewritten, reference, v);
+            assertTrue(worst < 2e-3, v + ": worst gradient error " + worst);
+        }
+        SameDiff loaded = TinyGraphs.saveAndLoad(rewritten);
+        assertTrue(TinyGraphs.worstGradientError(loaded, reference, "a0") < 2e-3, "after save/load");
+        assertTrue(!backwardReaders(maskedSoftmax(tf.getKey(), false), "scores", "s0").isEmpty(),
+                "without the rewrite, add_bp reads the scores; if this fails, ND4J changed and the rewrite may go");
+        assertEquals(List.of(), backwardReaders(maskedSoftmax(tf.getKey(), true), "scores", "s0"));
+    }
+
+    @Test
+    void anAdderThatIsNotBroadcastOverTheHeadsIsRefused() {
+        SameDiff sd = SameDiff.create();
+        SDVariable sum = new LeanAddGradients.MaskAdd(sd, sd.var("s", Nd4j.ones(2, 3, 4, 5)),
+                sd.var("a", Nd4j.ones(2, 3, 4, 5))).outputVariable();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sd.outputSingle(Map.of(),
+                sum.name()));
+        assertTrue(e.getMessage().contains("[batch, 1, from, to]") && e.getMessage().contains("[2, 3, 4, 5]"),
+                e.getMessage());
     }
 }
