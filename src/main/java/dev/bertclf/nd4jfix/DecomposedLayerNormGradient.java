@@ -110,8 +110,10 @@ public final class DecomposedLayerNormGradient implements GraphRewrite {
             INDArray gamma = inputs.get(1);
             INDArray beta = inputs.get(2);
             long n = x.rank() < 2 ? -1 : x.size(-1);
-            if (x.rank() < 2 || (axis() != x.rank() - 1 && axis() != -1) || gamma.rank() != 1 || beta.rank() != 1
-                    || gamma.size(0) != n || beta.size(0) != n) {
+            // axis -1 only at rank 2: M2.1's keep-dims reductions over axis -1 of a rank-3 or larger array (the
+            // gradient's row means) compute wrong values, with the right shape
+            if (x.rank() < 2 || (axis() != x.rank() - 1 && !(axis() == -1 && x.rank() == 2)) || gamma.rank() != 1
+                    || beta.rank() != 1 || gamma.size(0) != n || beta.size(0) != n) {
                 throw new IllegalStateException(getOwnName() + ": a LayerNorm over the last axis expects [..., n], [n]"
                         + " and [n], got " + Arrays.toString(x.shape()) + ", " + Arrays.toString(gamma.shape())
                         + " and " + Arrays.toString(beta.shape()) + " over axis " + axis());

@@ -86,4 +86,14 @@ class DecomposedLayerNormGradientTest {
         assertTrue(e.getMessage().contains(Arrays.toString(new long[]{2, 3})) && e.getMessage().contains("[4]"),
                 e.getMessage());
     }
+
+    @Test
+    void axisMinusOneOfARank3InputIsRefusedAsM21sReductionsGetItWrong() {
+        SameDiff sd = SameDiff.create();
+        SDVariable out = new DecomposedLayerNormGradient.LayerNormOp(sd, sd.var("x", Nd4j.ones(2, 3, 4)),
+                sd.var("gamma", Nd4j.ones(4)), sd.var("beta", Nd4j.ones(4)), -1).outputVariable();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sd.outputSingle(Map.of(),
+                out.name()));
+        assertTrue(e.getMessage().contains("over axis -1"), e.getMessage());
+    }
 }
