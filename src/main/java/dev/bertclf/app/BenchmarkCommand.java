@@ -28,7 +28,21 @@ public final class BenchmarkCommand {
         return rows.subList(0, Math.min(n, rows.size()));
     }
 
+    /**
+     * Args: [conf]. {@code --profile [conf batch seqLen]}: where one forward pass's time goes (by default 8x128),
+     * as Markdown.
+     */
     public static int forward(String[] args) {
+        if (args.length > 0 && args[0].equals("--profile")) {
+            return Cli.run("BenchmarkForward", () -> {
+                String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+                Settings s = Cli.settings(rest.length > 0 ? new String[]{rest[0]} : rest);
+                int size = rest.length == 3 ? Integer.parseInt(rest[1]) : 8;
+                System.out.println(ForwardBenchmark.profile(s, reviews(s, size), size,
+                        rest.length == 3 ? Integer.parseInt(rest[2]) : 128));
+                return Cli.OK;
+            });
+        }
         return Cli.run("BenchmarkForward", () -> {
             Settings s = Cli.settings(args);
             ForwardBenchmark.run(s, reviews(s, 8));

@@ -38,6 +38,8 @@ public final class ForwardBenchmark {
     static final int JIT_WARMUP_MAX = 200;
     static final int WARMUP = 2;
     static final int RUNS = 7;
+    /** A profile runs passes for at least this long (after warm-up), and at least {@link #RUNS}. */
+    static final long PROFILED_NANOS = 10_000_000_000L;
 
     private ForwardBenchmark() {
     }
@@ -82,6 +84,37 @@ public final class ForwardBenchmark {
             }
         }
         System.out.printf("Peak RSS: %.2f GB%n", Stats.peakRssGb());
+    }
+
+    /**
+     * Where the time of a {@code size × seqLen} forward pass (pooled and sequence output, as {@link #run} times it)
+     * goes, by op type and output shape, as Markdown: the model from the cache, warmed up as in {@link #run}, then
+     * profiled passes after {@link #WARMUP}: at least {@link #RUNS}, and for at least 10 s.
+     */
+    public static String profile(Settings s, List<LabeledText> reviews, int size, int seqLen) {
+        ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir(),
+                MavenArtifacts.Repositories.of(s.model()));
+        SameDiff sd = bert.sd();
+        List<String> texts = reviews.stream().map(LabeledText::text).toList();
+        Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
+        warmUp("SameDiff", () -> samediff(sd, shortText));
+        Featurizer.Batch b = batch(bert, d, texts, size, seqLen);
+        StepProfile profile = StepProfile.ofForwardPasses(WARMUP);
+        sd.setListeners(profile);
+        try {
+            long end = 0;
+            for (int i = 0; i < WARMUP + RUNS || System.nanoTime() < end; i++) {
+                samediff(sd, b);
+                if (i == WARMUP - 1) {
+                    end = System.nanoTime() + PROFILED_NANOS;
+                }
+            }
+        } finally {
+            sd.setListeners();
+        }
+        return String.format("Profile of a %dx%d forward pass (%s, CPU %s)%n%n", size, seqLen, Stats.machine(),
+                Stats.cpuModel()) + profile.markdown(20);
     }
 
     /** The first {@code size} texts as a batch of {@code seqLen} word pieces (truncated and padded to it). */

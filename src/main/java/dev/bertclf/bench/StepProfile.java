@@ -3,6 +3,7 @@ package dev.bertclf.bench;
 import dev.bertclf.train.TrainingListener;
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.Loss;
+import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,6 +13,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +24,8 @@ import java.util.TreeMap;
  * Where a training step's time goes: a SameDiff listener that times every op, summed by op type, with the bytes of
  * the arrays each op type allocates for its outputs, split into forward and backward ops, plus the time outside ops
  * (framework: scheduling, updater, allocation), in the JVM's garbage collector, and waiting for data. Steps before
- * {@code warmup} are not counted.
+ * {@code warmup} are not counted. {@link #ofForwardPasses} profiles inference passes ({@code sd.output}) instead,
+ * by op type and output shape.
  */
 public final class StepProfile extends TrainingListener {
     /** Totals of one op type over the profiled steps. */
@@ -30,6 +33,7 @@ public final class StepProfile extends TrainingListener {
     }
 
     private final int warmup;
+    private final boolean passes;
     private final Map<String, long[]> totals = new TreeMap<>(); // key → {calls, nanos, bytes}
     private int step;
     private int profiled;
@@ -41,7 +45,39 @@ public final class StepProfile extends TrainingListener {
     private double dataSeconds;
 
     public StepProfile(int warmup) {
+        this(warmup, false);
+    }
+
+    private StepProfile(int warmup, boolean passes) {
         this.warmup = warmup;
+        this.passes = passes;
+    }
+
+    /**
+     * A profile of inference passes: each {@code sd.output} call is a step, and each op type is split by the shape
+     * of its first output ({@code matmul [1024, 768]}), as one pass has few ops of many shapes.
+     */
+    public static StepProfile ofForwardPasses(int warmup) {
+        return new StepProfile(warmup, true);
+    }
+
+    @Override
+    public boolean isActive(Operation operation) {
+        return operation == (passes ? Operation.INFERENCE : Operation.TRAINING);
+    }
+
+    @Override
+    public void operationStart(SameDiff sd, Operation operation) {
+        if (passes) {
+            iterationStart(sd, null, null, 0);
+        }
+    }
+
+    @Override
+    public void operationEnd(SameDiff sd, Operation operation) {
+        if (passes) {
+            iterationDone(sd, null, null, null);
+        }
     }
 
     private boolean recording() {
@@ -81,7 +117,11 @@ public final class StepProfile extends TrainingListener {
         for (String out : op.getOutputsOfOp()) {
             backward |= out.endsWith("-grad");
         }
-        long[] t = totals.computeIfAbsent((backward ? "B " : "F ") + op.getOp().opName(), k -> new long[3]);
+        String type = op.getOp().opName();
+        if (passes && outputs != null && outputs.length > 0 && outputs[0] != null) {
+            type += " " + Arrays.toString(outputs[0].shape());
+        }
+        long[] t = totals.computeIfAbsent((backward ? "B " : "F ") + type, k -> new long[3]);
         t[0]++;
         t[1] += nanos;
         t[2] += bytes;
@@ -124,31 +164,36 @@ public final class StepProfile extends TrainingListener {
         double step = stepSeconds / n;
         double gc = gcSeconds / n;
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "Mean of %d profiled steps: %.2f s per step%n%n", profiled, step));
-        b.append("| part | s/step | share |\n| --- | ---: | ---: |\n");
+        String unit = passes ? "pass" : "step";
+        b.append(String.format(Locale.ROOT, "Mean of %d profiled %s: %.3f s per %s%n%n", profiled,
+                passes ? "passes" : "steps", step, unit));
+        b.append("| part | s/" + unit + " | share |\n| --- | ---: | ---: |\n");
         row(b, "forward ops", forward, step);
-        row(b, "backward ops (`*_bp`, gradient accumulation)", backward, step);
-        row(b, "JVM garbage collection (System.gc() after the step not included)", gc, step);
-        row(b, "outside ops: scheduling, updater (Adam), allocation, listeners", step - forward - backward - gc,
+        if (!passes) {
+            row(b, "backward ops (`*_bp`, gradient accumulation)", backward, step);
+        }
+        row(b, "JVM garbage collection" + (passes ? "" : " (System.gc() after the step not included)"), gc, step);
+        row(b, passes ? "outside ops: scheduling, allocation, listeners"
+                : "outside ops: scheduling, updater (Adam), allocation, listeners", step - forward - backward - gc,
                 step);
-        row(b, "data (featurizing the next batch, before the step)", dataSeconds / n, step);
-        b.append(String.format(Locale.ROOT, "%n%d op executions per step, %.1f GB of op outputs allocated per step"
-                        + "%n%n", ops.stream().mapToLong(OpType::calls).sum(),
-                ops.stream().mapToDouble(OpType::gigabytes).sum()));
-        b.append("Top op types by time (F forward, B backward):\n\n")
-                .append("| op | pass | calls/step | s/step | share of step | GB/step |\n")
-                .append("| --- | --- | ---: | ---: | ---: | ---: |\n");
+        if (!passes) {
+            row(b, "data (featurizing the next batch, before the step)", dataSeconds / n, step);
+        }
+        b.append(String.format(Locale.ROOT, "%n%d op executions per %s, %.2f GB of op outputs allocated per %s"
+                        + "%n%n", ops.stream().mapToLong(OpType::calls).sum(), unit,
+                ops.stream().mapToDouble(OpType::gigabytes).sum(), unit));
+        String header = String.format("| op | pass | calls/%1$s | s/%1$s | share of %1$s | GB/%1$s |%n"
+                + "| --- | --- | ---: | ---: | ---: | ---: |%n", unit);
+        b.append("Top op types by time (F forward, B backward):\n\n").append(header);
         ops.stream().limit(top).forEach(o -> opRow(b, o, step));
-        b.append("\nTop op types by bytes allocated for outputs:\n\n")
-                .append("| op | pass | calls/step | s/step | share of step | GB/step |\n")
-                .append("| --- | --- | ---: | ---: | ---: | ---: |\n");
+        b.append("\nTop op types by bytes allocated for outputs:\n\n").append(header);
         ops.stream().sorted(Comparator.comparingDouble(OpType::gigabytes).reversed()).limit(top)
                 .forEach(o -> opRow(b, o, step));
         return b.toString();
     }
 
     private static void row(StringBuilder b, String part, double seconds, double step) {
-        b.append(String.format(Locale.ROOT, "| %s | %.2f | %.0f%% |%n", part, seconds, 100 * seconds / step));
+        b.append(String.format(Locale.ROOT, "| %s | %.3f | %.0f%% |%n", part, seconds, 100 * seconds / step));
     }
 
     private static void opRow(StringBuilder b, OpType o, double step) {
