@@ -94,8 +94,8 @@ public final class RealBert {
 
     /**
      * A complete run folder of a quickly trained classifier (the first 2 encoder layers of BERT-base, 6 epochs on
-     * 40 real reviews, 64 tokens), built once per test JVM under {@code target/tiny-run} (replacing the last one): for tests of the commands that
-     * read run folders.
+     * 40 real reviews, 64 tokens), built once per test JVM under {@code target/tiny-run} (replacing the last one): for
+     * tests of the commands that read run folders.
      */
     public static synchronized RunFolder tinyRun() throws IOException {
         if (tinyRun == null) {

@@ -142,7 +142,9 @@ public final class TrainingApp {
         return state;
     }
 
-    /** The model the run keeps: the best epoch's weights under keep-best (reloaded when not the last), else the last. */
+    /**
+     * The model the run keeps: the best epoch's weights under keep-best (reloaded when not the last), else the last.
+     */
     private static SameDiff savedModel(Settings s, RunFolder run, Model model, TrainingState state) {
         int lastEpoch = state.epochs().isEmpty() ? 0 : state.epochs().get(state.epochs().size() - 1).epoch();
         boolean earlierBest = state.bestEpoch() > 0 && state.bestEpoch() != lastEpoch && s.train().keepBest();

@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  */
 public final class PeerBenchmark {
     private static final Pattern TRAIN = Pattern.compile(
-            "Train (\\d+)x(\\d+), (\\d+) frozen layers: ([\\d.]+) s/step = ([\\d.]+) examples/s.*peak RSS so far ([\\d.]+) GB");
+            "Train (\\d+)x(\\d+), (\\d+) frozen layers: ([\\d.]+) s/step = ([\\d.]+) examples/s.*peak RSS so far "
+                    + "([\\d.]+) GB");
     private static final Pattern FORWARD = Pattern.compile(
             "Forward (\\d+)x(\\d+): SameDiff ([\\d.]+) s, TensorFlow ([\\d.]+) s");
     private static final Pattern RSS = Pattern.compile("Peak RSS: ([\\d.]+) GB");

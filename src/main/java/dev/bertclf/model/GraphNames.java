@@ -36,6 +36,8 @@ public final class GraphNames {
     public static final String TRAIN_LOGITS = "train_logits";
     /** Mean softmax cross-entropy over the batch, scalar. */
     public static final String LOSS = "loss";
-    /** {@code loss * 0}: a consumer that makes SameDiff's fit compute and keep the loss ({@code nd4jfix.LossKeeper}). */
+    /**
+     * {@code loss * 0}: a consumer that makes SameDiff's fit compute and keep the loss ({@code nd4jfix.LossKeeper}).
+     */
     public static final String LOSS_KEEPER = "loss_keeper";
 }

@@ -172,8 +172,8 @@ public final class PretrainedBert {
     }
 
     /**
-     * Freezes (or reads) the source graph, checks it and its vocabulary, writes the frozen graph and the vocabulary into
-     * the cache folder, imports the graph.
+     * Freezes (or reads) the source graph, checks it and its vocabulary, writes the frozen graph and the vocabulary
+     * into the cache folder, imports the graph.
      */
     private static Imported importFrozen(ModelDescriptor d, Path folder, MavenArtifacts.Repositories repos) {
         FrozenSource source = frozen(d, folder, repos);

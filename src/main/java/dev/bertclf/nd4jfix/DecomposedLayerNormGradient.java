@@ -28,9 +28,10 @@ import java.util.List;
  * {@code reduce_stdev_bp}) with a temporary array for every step, and reduces along dimension 0 for gamma and beta,
  * which M2.1 does slowly.
  * <p>The gradient divides by each row's standard deviation, as the forward kernel does; a row of equal values (which
- * BERT's activations never have) gets a non-finite gradient where ND4J's kernel replaces NaN by 0. Each execution checks the shapes
- * the gradient rests on (gamma and beta {@code [n]} for an input {@code [..., n]} normalized over its last axis) and
- * fails with a clear error otherwise. {@link #registerForLoading()} lets a saved graph find the op class.
+ * BERT's activations never have) gets a non-finite gradient where ND4J's kernel replaces NaN by 0. Each execution
+ * checks the shapes the gradient rests on (gamma and beta {@code [n]} for an input {@code [..., n]} normalized over its
+ * last axis) and fails with a clear error otherwise. {@link #registerForLoading()} lets a saved graph find the op
+ * class.
  * <p><b>Guarded by:</b> {@code DecomposedLayerNormGradientTest} (forward equal to ND4J's {@code layer_norm}, gradients
  * equal to ND4J's {@code layer_norm_bp} and to finite differences, before and after save and load, rank 2 and 3; the
  * shape checks) and {@code BertParityTest}.

@@ -33,8 +33,9 @@ import java.util.List;
  * keeps every input until the backward op has run. A bias add of a matrix and an add of two arrays of one shape
  * never broadcast, and the mask's adder broadcasts over the heads alone, so their gradients need no input. Each op
  * class checks, on every execution, the shapes this rests on (a rank-2 input; two inputs of one shape; scores
- * {@code [batch, heads, from, to]} and an adder {@code [batch, 1, from, to]}) and fails with a clear error otherwise, so a wrong gradient cannot
- * result. The op classes have names of their own; {@link #registerForLoading()} lets a saved graph find them.
+ * {@code [batch, heads, from, to]} and an adder {@code [batch, 1, from, to]}) and fails with a clear error otherwise,
+ * so a wrong gradient cannot result. The op classes have names of their own; {@link #registerForLoading()} lets a saved
+ * graph find them.
  * <p><b>Guarded by:</b> {@code LeanAddGradientsTest} (forward vs TF, gradients vs finite differences before and after
  * save and load, the inputs released before backprop, the shape checks) and {@code BertParityTest}.
  * <p><b>Remove when:</b> a newer ND4J's {@code biasadd_bp}/{@code add_bp} gradients no longer hold the forward inputs

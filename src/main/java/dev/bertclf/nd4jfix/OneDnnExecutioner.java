@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * libnd4j's CPU executioner, with the calls {@link OneDnnProducts} and {@link OneDnnLayerNorm} take sent to oneDNN
- * ({@link OneDnnKernels}), and {@link FusedGelu}'s ops, which only it runs. Loaded only on the CPU backend: the CUDA build has no {@link NativeOpExecutioner}.
+ * ({@link OneDnnKernels}), and {@link FusedGelu}'s ops, which only it runs. Loaded only on the CPU backend: the CUDA
+ * build has no {@link NativeOpExecutioner}.
  */
 final class OneDnnExecutioner extends NativeOpExecutioner {
     private static final String MATMUL = "matmul";
@@ -112,7 +113,8 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         boolean forward = FusedGelu.GELU.equals(op.opName());
         INDArray x = in.get(0);
         long start = profilingConfigurableHookIn(op, context);
-        OneDnn.Primitive p = forward ? OneDnnGelu.prepareForward(x, out) : OneDnnGelu.prepareBackward(x, in.get(1), out);
+        OneDnn.Primitive p = forward ? OneDnnGelu.prepareForward(x, out) : OneDnnGelu.prepareBackward(x, in.get(1),
+                out);
         if (p != null) {
             if (forward) {
                 p.run(x, out);

@@ -40,7 +40,9 @@ final class OneDnnGelu {
         return true;
     }
 
-    /** This thread's primitive computing {@code y = gelu(x)} (run it with {@code x, y}), or null where oneDNN does not. */
+    /**
+     * This thread's primitive computing {@code y = gelu(x)} (run it with {@code x, y}), or null where oneDNN does not.
+     */
     static OneDnn.Primitive prepareForward(INDArray x, INDArray y) {
         if (!fits(x, y)) {
             return null;

@@ -94,7 +94,8 @@ public final class OutputArrayReuse {
 
     /**
      * An inference session whose outputs come from a {@link Pool} and which works out the part of the graph a set of
-     * requested outputs needs only once ({@link RememberedSubgraphs}); one per thread and graph, as SameDiff keeps them.
+     * requested outputs needs only once ({@link RememberedSubgraphs}); one per thread and graph, as SameDiff keeps
+     * them.
      */
     public static final class Session extends InferenceSession {
         private final Pool pool;

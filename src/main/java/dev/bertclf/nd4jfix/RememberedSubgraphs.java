@@ -16,8 +16,8 @@ import java.util.Set;
  *
  * <p><b>Symptom:</b> a forward pass of a short text (1×16, the serving case) spends about a tenth of its time in M2.1's
  * {@code AbstractSession.initSubgraph} (Java Flight Recorder: 9.5% of the main thread's samples), before any op runs.
- * <p><b>Cause:</b> M2.1's session recomputes that subgraph on every call, walking back from the requested outputs with a
- * lookup in SameDiff's {@code PatriciaTrie} and a regular expression ({@code VariableUtils.stripVarSuffix}) per
+ * <p><b>Cause:</b> M2.1's session recomputes that subgraph on every call, walking back from the requested outputs with
+ * a lookup in SameDiff's {@code PatriciaTrie} and a regular expression ({@code VariableUtils.stripVarSuffix}) per
  * variable, though the result depends only on the graph and the requested outputs.
  * <p><b>Fix:</b> {@link #fill} remembers the three sets M2.1 computes (variables, ops, ops without inputs) per list of
  * requested outputs, with a fingerprint of the graph's structure (each op's name, inputs, outputs and control
@@ -28,8 +28,8 @@ import java.util.Set;
  * <p><b>Guarded by:</b> {@code RememberedSubgraphsTest} (a repeated call is worked out once; a graph changed between
  * calls is worked out again and gives the changed graph's output; another requested set is worked out on its own),
  * {@code OutputArrayReuseTest} and {@code BertParityTest}, whose repeated calls run through these sessions.
- * <p><b>Remove when:</b> a newer ND4J keeps the subgraph between calls itself, or {@code initSubgraph} no longer shows in a
- * short pass's profile.
+ * <p><b>Remove when:</b> a newer ND4J keeps the subgraph between calls itself, or {@code initSubgraph} no longer shows
+ * in a short pass's profile.
  */
 final class RememberedSubgraphs {
     private record Remembered(long fingerprint, List<String> variables, List<String> ops, List<String> zeroInputOps) {

@@ -71,7 +71,9 @@ public final class SoftmaxGradientFromOutput implements GraphRewrite {
         OneOutputOp.register(SOFTMAX, AttentionSoftmax.class);
     }
 
-    /** libnd4j's {@code softmax} of {@code x [batch, heads, from, to]} over its last axis; the gradient from the output. */
+    /**
+     * libnd4j's {@code softmax} of {@code x [batch, heads, from, to]} over its last axis; the gradient from the output.
+     */
     public static final class AttentionSoftmax extends RenamedKernelOp {
         /** For ND4J's deserialisation. */
         public AttentionSoftmax() {

@@ -60,8 +60,8 @@ public final class StandaloneCluster implements AutoCloseable {
             c.startMaster();
             for (int i = 1; i <= workers; i++) {
                 Path dir = Files.createDirectories(work.resolve("work-" + i));
-                c.daemons.add(c.daemon("worker-" + i, List.of(), List.of("org.apache.spark.deploy.worker.Worker", "--host",
-                        "127.0.0.1", "--cores", String.valueOf(cores), "--memory", memory, "--work-dir",
+                c.daemons.add(c.daemon("worker-" + i, List.of(), List.of("org.apache.spark.deploy.worker.Worker",
+                        "--host", "127.0.0.1", "--cores", String.valueOf(cores), "--memory", memory, "--work-dir",
                         dir.toString(), "--webui-port", "0", c.masterUrl)));
             }
             c.awaitWorkers(workers, Duration.ofSeconds(90));

@@ -276,7 +276,8 @@ public final class PredictionServer implements AutoCloseable {
         java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
         byte[] buf = new byte[16 << 10];
         long start = System.nanoTime();
-        for (int n; body.size() < limit && (n = in.read(buf, 0, (int) Math.min(buf.length, limit - body.size()))) > 0; ) {
+        for (int n; body.size() < limit && (n = in.read(buf, 0, (int) Math.min(buf.length,
+                limit - body.size()))) > 0; ) {
             body.write(buf, 0, n);
             double seconds = (System.nanoTime() - start) / 1e9;
             if (settings.minRequestDataRate() > 0 && seconds > 1

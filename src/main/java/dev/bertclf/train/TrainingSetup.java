@@ -22,7 +22,8 @@ public final class TrainingSetup {
     }
 
     /**
-     * Adam, or AdamW (Adam + decoupled weight decay of weight matrices, as in BERT); inputs {@code input_ids, segment_ids[, dropout_mask]} with
+     * Adam, or AdamW (Adam + decoupled weight decay of weight matrices, as in BERT); inputs {@code input_ids,
+     * segment_ids[, dropout_mask]} with
      * mask {@code input_mask}, labels {@code label}; the loss is kept so listeners see it ({@link LossKeeper}).
      */
     public static TrainingConfig config(Settings.TrainSettings t, int totalSteps, boolean dropout) {

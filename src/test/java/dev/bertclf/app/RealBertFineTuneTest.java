@@ -49,8 +49,10 @@ class RealBertFineTuneTest {
         Path test = data.test();
         Settings s = TestSettings.with("experiment=tiny", "data.train=" + data.train(), "data.test=" + test,
                 "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
-                "features.max-length=48", "features.inference-max-length=64", "train.epochs=8", "train.batch-size=8", "train.learning-rate=1.5e-4",
-                "train.schedule=constant", "train.warmup=0", "train.checkpoint-every=0", "train.runs-dir=" + tmp.resolve("runs"),
+                "features.max-length=48", "features.inference-max-length=64", "train.epochs=8", "train.batch-size=8",
+                "train.learning-rate=1.5e-4",
+                "train.schedule=constant", "train.warmup=0", "train.checkpoint-every=0",
+                "train.runs-dir=" + tmp.resolve("runs"),
                 "train.eval-batch-size=8", "train.keep-best=false");
 
         TrainingApp.Result r = TrainingApp.run(s);

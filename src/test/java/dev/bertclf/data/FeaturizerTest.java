@@ -79,7 +79,8 @@ class FeaturizerTest {
 
     @Test
     void iteratorLabelsFollowTheGivenLabelOrder() {
-        List<LabeledText> rows = List.of(new LabeledText("great", "positive", 2), new LabeledText("bad", "positive", 3));
+        List<LabeledText> rows = List.of(new LabeledText("great", "positive", 2),
+                new LabeledText("bad", "positive", 3));
         var it = featurizer(8, Truncation.HEAD, false).iterator(rows, List.of("negative", "neutral", "positive"), 2,
                 null);
         var mds = it.next();

@@ -57,7 +57,8 @@ class ImdbDownloadTest {
                 Settings.BadRowPolicy.FAIL, null);
         assertEquals(2, train.rows().size());
         assertEquals(java.util.List.of("negative", "positive"), train.labels());
-        assertTrue(train.rows().stream().anyMatch(r -> r.text().equals("A \"great\" film, truly.<br /><br />Loved it.")));
+        assertTrue(train.rows().stream().anyMatch(r -> r.text().equals(
+                "A \"great\" film, truly.<br /><br />Loved it.")));
         assertTrue(train.rows().stream().anyMatch(r -> r.text().equals("Dull, slow and long.")), "one line per row");
         assertEquals(2, CsvDataset.read(f.test(), new CsvDataset.Columns("review", "sentiment"),
                 Settings.BadRowPolicy.FAIL, null).rows().size());

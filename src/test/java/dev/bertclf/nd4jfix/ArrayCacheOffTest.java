@@ -11,7 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * M2.1's SameDiff array cache corrupts results; {@code -Dorg.nd4j.autodiff.samediff=false} turns it off. This test
- * runs in the Surefire JVM, so it proves the build's JVM has it (the launchers set it too, through ArrayCacheOff.apply).
+ * runs in the Surefire JVM, so it proves the build's JVM has it (the launchers set it too, through
+ * ArrayCacheOff.apply).
  */
 class ArrayCacheOffTest {
     @Test

@@ -22,9 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A dense layer, an add of its output and a residual add as BERT builds them, and its attention mask's add: after the rewrite the imported graph
- * computes what TensorFlow computes, back-propagates the true gradient, and its backprop reads none of the inputs of
- * the rewritten ops.
+ * A dense layer, an add of its output and a residual add as BERT builds them, and its attention mask's add: after the
+ * rewrite the imported graph computes what TensorFlow computes, back-propagates the true gradient, and its backprop
+ * reads none of the inputs of the rewritten ops.
  */
 class LeanAddGradientsTest {
     static GraphDef graph;
@@ -139,8 +139,10 @@ class LeanAddGradientsTest {
     static Map.Entry<GraphDef, INDArray> maskedSoftmaxInTensorflow() {
         TfRuntime.load();
         try (Graph g = new Graph()) {
-            Output<?> scores = op(g, "Identity", "scores", TinyGraphs.constant(g, "s0", TinyGraphs.random(31, 2, 3, 4, 5)));
-            Output<?> adder = op(g, "Identity", "adder", TinyGraphs.constant(g, "a0", TinyGraphs.random(32, 2, 1, 4, 5)));
+            Output<?> scores = op(g, "Identity", "scores",
+                    TinyGraphs.constant(g, "s0", TinyGraphs.random(31, 2, 3, 4, 5)));
+            Output<?> adder = op(g, "Identity", "adder",
+                    TinyGraphs.constant(g, "a0", TinyGraphs.random(32, 2, 1, 4, 5)));
             op(g, "Mul", "out", op(g, "Softmax", "probabilities", op(g, "Add", "masked", scores, adder)),
                     TinyGraphs.constant(g, "w", TinyGraphs.random(33, 2, 3, 4, 5)));
             return Map.entry(TinyGraphs.graphDef(g), TinyGraphs.runTf(g, "out"));

@@ -67,7 +67,9 @@ class RememberedSubgraphsTest {
         assertEquals(2, session.subgraphsWorkedOut(), "{a} and {a, b}, each once");
     }
 
-    /** A session of this class for {@code sd} on this thread, as {@code SavedGraphs.load} arranges for loaded graphs. */
+    /**
+     * A session of this class for {@code sd} on this thread, as {@code SavedGraphs.load} arranges for loaded graphs.
+     */
     private static OutputArrayReuse.Session sessionOf(SameDiff sd) {
         OutputArrayReuse.Session session = new OutputArrayReuse.Session(sd);
         sd.getSessions().put(Thread.currentThread().getId(), session);

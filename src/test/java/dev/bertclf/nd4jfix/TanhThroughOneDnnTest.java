@@ -51,7 +51,8 @@ class TanhThroughOneDnnTest {
     @Test
     void theImportedTanhIsTheLegacyTransformAndTheRewrittenOneTheCustomOp() {
         assertTrue(imported(false).getOps().values().stream().anyMatch(o -> o.getOp() instanceof Tanh),
-                "M2.1 imports Tanh as the legacy transform; if this fails, the importer changed and the rewrite may go");
+                "M2.1 imports Tanh as the legacy transform; if this fails, the importer changed and the"
+                        + " rewrite may go");
         SameDiff sd = imported(true);
         assertEquals(1, customTanhOps(sd));
         assertTrue(sd.getOps().values().stream().noneMatch(o -> o.getOp() instanceof Tanh));
