@@ -6,6 +6,7 @@ import dev.bertclf.graph.ScalarConstantOps;
 import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.FusedGelu;
 import dev.bertclf.nd4jfix.LeanAddGradients;
+import dev.bertclf.nd4jfix.MatmulBetaZero;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
 import dev.bertclf.nd4jfix.SoftmaxLastAxis;
@@ -37,7 +38,7 @@ public final class BertImporter {
      * rewrites (same values, cheaper ops).
      */
     public static final List<GraphRewrite> REWRITES = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
-            new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(), new FusedGelu(),
+            new MatmulBetaZero(), new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(), new FusedGelu(),
             new TanhThroughOneDnn(), new LeanAddGradients(), new SoftmaxGradientFromOutput());
     /** Version of the import steps themselves (cleaning, renaming); raise it when they change. */
     private static final int IMPORT_VERSION = 3;

@@ -4,9 +4,11 @@ import dev.bertclf.nd4jfix.OneDnnKernels;
 import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.FusedGelu;
 import dev.bertclf.nd4jfix.LeanAddGradients;
+import dev.bertclf.nd4jfix.MatmulBetaZero;
 import dev.bertclf.nd4jfix.OutputArrayReuse;
 import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
+import dev.bertclf.nd4jfix.UnfilledBuffers;
 import org.nd4j.autodiff.samediff.SameDiff;
 
 import java.nio.file.Path;
@@ -14,8 +16,9 @@ import java.nio.file.Path;
 /**
  * Loads a SameDiff graph this project saved (the model cache's, a run folder's): every graph file is read here, so
  * the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference through
- * {@link OutputArrayReuse}'s sessions, and two slow kernels and the fused GELU through oneDNN
- * ({@link OneDnnKernels}; where it is not installed, the GELU is expanded back into ND4J's ops).
+ * {@link OutputArrayReuse}'s sessions, two slow kernels and the fused GELU through oneDNN ({@link OneDnnKernels};
+ * where it is not installed, the GELU is expanded back into ND4J's ops), and new arrays are not zero-filled where
+ * none of their values are asked for ({@link UnfilledBuffers}).
  */
 public final class SavedGraphs {
     private SavedGraphs() {
@@ -30,8 +33,10 @@ public final class SavedGraphs {
         SoftmaxGradientFromOutput.registerForLoading();
         OutputArrayReuse.install();
         OneDnnKernels.install();
+        UnfilledBuffers.install();
         SameDiff sd = SameDiff.load(file.toFile(), false);
         FusedGelu.expandUnlessOneDnn(sd);
+        new MatmulBetaZero().apply(sd); // graphs saved before the rewrite existed: their arrays are not zero-filled
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
         // until its next full collection: in training, after the first step, whose native peak then adds to it.
         System.gc();

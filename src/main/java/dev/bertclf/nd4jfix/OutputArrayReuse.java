@@ -163,13 +163,14 @@ public final class OutputArrayReuse {
             ArrayDeque<INDArray> q = free.get(key);
             INDArray a = q == null ? null : q.poll();
             if (a == null) {
-                return Nd4j.createUninitializedDetached(dataType, shape);
+                a = Nd4j.createUninitializedDetached(dataType, shape); // not zero-filled: UnfilledBuffers
+            } else {
+                if (q.isEmpty()) {
+                    free.remove(key);
+                }
+                count(-bytes(a));
+                ((BaseNDArray) a).assignNewId();
             }
-            if (q.isEmpty()) {
-                free.remove(key);
-            }
-            count(-bytes(a));
-            ((BaseNDArray) a).assignNewId();
             DifferentialFunction op = allocatingFor;
             if (op == null || !overwritesOutputs(op)) {
                 Nd4j.getMemoryManager().memset(a);
@@ -184,7 +185,11 @@ public final class OutputArrayReuse {
             }
             if (descriptor.getOrder() == 'f') {
                 // pooled arrays are all 'c' order
-                return Nd4j.createUninitializedDetached(descriptor.dataType(), 'f', descriptor.getShape());
+                INDArray a = Nd4j.createUninitializedDetached(descriptor.dataType(), 'f', descriptor.getShape());
+                if (allocatingFor == null || !overwritesOutputs(allocatingFor)) {
+                    Nd4j.getMemoryManager().memset(a);
+                }
+                return a;
             }
             return allocate(detached, descriptor.dataType(), descriptor.getShape());
         }
