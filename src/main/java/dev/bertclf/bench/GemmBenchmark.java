@@ -1,5 +1,7 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.config.CpuInfo;
+
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -7,7 +9,6 @@ import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -33,7 +34,7 @@ public final class GemmBenchmark {
 
     public static void run() {
         System.out.println("Machine: " + Stats.machineAndCpu());
-        String flags = Arrays.stream(Stats.cpuInfo("flags").split("\\s+")).filter(FLAGS::contains).sorted()
+        String flags = CpuInfo.flags().stream().filter(FLAGS::contains).sorted()
                 .collect(Collectors.joining(" "));
         System.out.println("CPU flags among " + FLAGS.stream().sorted().toList() + ": "
                 + (flags.isEmpty() ? "none" : flags));

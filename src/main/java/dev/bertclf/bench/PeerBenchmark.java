@@ -26,8 +26,8 @@ import java.util.stream.Collectors;
  */
 public final class PeerBenchmark {
     private static final Pattern TRAIN = Pattern.compile(
-            "Train (\\d+)x(\\d+), (\\d+) frozen layers: ([\\d.]+) s/step = ([\\d.]+) examples/s.*peak RSS so far "
-                    + "([\\d.]+) GB");
+            "Train (\\d+)x(\\d+), (\\d+) frozen layers, (\\w+) products: ([\\d.]+) s/step = ([\\d.]+) examples/s.*"
+                    + "peak RSS so far ([\\d.]+) GB");
     private static final Pattern FORWARD = Pattern.compile(
             "Forward (\\d+)x(\\d+): SameDiff ([\\d.]+) s, TensorFlow ([\\d.]+) s");
     private static final Pattern RSS = Pattern.compile("Peak RSS: ([\\d.]+) GB");
@@ -50,16 +50,16 @@ public final class PeerBenchmark {
         List<Figure> figures = new ArrayList<>();
         for (int rep = 1; rep <= repetitions; rep++) {
             for (int[] s : shapes) {
-                String what = "train " + s[0] + "x" + s[1] + (s[2] > 0 ? ", " + s[2] + " frozen" : ", full")
-                        + " (examples/s)";
                 String out = product("BenchmarkTraining", testCsv, conf, String.valueOf(s[0]), String.valueOf(s[1]),
                         String.valueOf(s[2]));
                 Matcher m = TRAIN.matcher(out);
                 if (!m.find()) {
                     throw new IllegalStateException("no training figure in the product's output:\n" + out);
                 }
-                figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(5)),
-                        Double.parseDouble(m.group(6)))));
+                String what = "train " + s[0] + "x" + s[1] + (s[2] > 0 ? ", " + s[2] + " frozen" : ", full")
+                        + (m.group(4).equals("fp32") ? "" : ", " + m.group(4)) + " (examples/s)";
+                figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(6)),
+                        Double.parseDouble(m.group(7)))));
                 JsonNode p = peer(peer, "--batch", String.valueOf(s[0]), "--seq", String.valueOf(s[1]), "--frozen",
                         String.valueOf(s[2]), "--steps", "5");
                 figures.add(print(rep, new Figure(what, "peer", p.get("train_examples_per_s").asDouble(),
@@ -109,11 +109,16 @@ public final class PeerBenchmark {
         return Stats.median(fs.stream().map(x -> f.applyAsDouble(x)).toList());
     }
 
-    /** Runs a product launcher in a child JVM with this JVM's options and the project's class path. */
+    /**
+     * Runs a product launcher in a child JVM with this JVM's options, its {@code bertclf.*} settings (such as
+     * {@code -Dbertclf.train.precision=bf16}) and the project's class path.
+     */
     static String product(String mainClass, String testCsv, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ChildJvm.java());
         cmd.addAll(ChildJvm.inheritedOptions());
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bertclf.")).sorted()
+                .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
         cmd.add("-Dbertclf.data.test=" + testCsv);
         cmd.add("-cp");
         cmd.add(String.join(java.io.File.pathSeparator, ChildJvm.classPath()));

@@ -1,5 +1,6 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.io.ChildJvm;
 
 import java.io.IOException;
@@ -61,21 +62,7 @@ public final class Stats {
 
     /** The CPU's model name from /proc/cpuinfo. */
     public static String cpuModel() {
-        return cpuInfo("model name");
-    }
-
-    /** The first CPU's value of a /proc/cpuinfo key ("model name", "flags"), or "unknown". */
-    static String cpuInfo(String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith(key)) {
-                    return line.substring(line.indexOf(':') + 1).strip();
-                }
-            }
-        } catch (IOException e) {
-            return "unknown";
-        }
-        return "unknown";
+        return CpuInfo.value("model name");
     }
 
     private static double totalMemoryGb() {

@@ -45,9 +45,10 @@ public final class TrainingBenchmark {
             train(s, reviews, shape, WARMUP + STEPS, new StepTimer((secs, data, loss) -> seconds.add(secs)),
                     new OffHeapRelease());
             double median = Stats.median(seconds.subList(WARMUP, seconds.size()));
-            System.out.printf("Train %dx%d, %d frozen layers: %.2f s/step = %.2f examples/s (median of %d steps"
-                            + " after %d warm-up); peak RSS so far %.2f GB%n", shape.batch(), shape.seqLen(),
-                    shape.frozenLayers(), median, shape.batch() / median, STEPS, WARMUP, Stats.peakRssGb());
+            System.out.printf("Train %dx%d, %d frozen layers, %s products: %.2f s/step = %.2f examples/s (median of"
+                            + " %d steps after %d warm-up); peak RSS so far %.2f GB%n", shape.batch(), shape.seqLen(),
+                    shape.frozenLayers(), Settings.nameOf(s.train().precision()), median, shape.batch() / median,
+                    STEPS, WARMUP, Stats.peakRssGb());
         }
     }
 
@@ -75,8 +76,8 @@ public final class TrainingBenchmark {
         while (rows.size() < steps * shape.batch()) {
             rows.addAll(reviews.subList(0, Math.min(reviews.size(), steps * shape.batch() - rows.size())));
         }
-        sd.fit(f.iterator(rows, List.of("negative", "positive"), shape.batch(),
-                s.model().dropout() > 0 ? new DropoutMasks(s.model().dropout(), d.hiddenSize(), 1, 0) : null),
-                1, listeners);
+        TrainingSetup.fitIn(s.train(), () -> sd.fit(f.iterator(rows, List.of("negative", "positive"),
+                shape.batch(), s.model().dropout() > 0 ? new DropoutMasks(s.model().dropout(), d.hiddenSize(), 1, 0)
+                        : null), 1, listeners));
     }
 }

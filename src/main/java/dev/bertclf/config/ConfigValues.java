@@ -11,8 +11,8 @@ import java.util.List;
  * Reads typed values from the resolved {@code bertclf} tree for the settings records' factories, recording each
  * problem (and returning a neutral value) instead of throwing, so that every problem is reported at once.
  *
- * @param checkFiles whether files the settings name must exist (off for a run folder's saved config, read on
- *                   another machine or after its data moved)
+ * @param checkFiles whether files the settings name must exist and this CPU must offer what they ask for (off for
+ *                   a run folder's saved config, read on another machine or after its data moved)
  */
 record ConfigValues(Config c, List<String> problems, boolean checkFiles) {
 

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -184,6 +185,17 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         CONSTANT
     }
 
+    /** The number format of training's matrix products. */
+    public enum Precision {
+        /** float32 throughout. */
+        FP32,
+        /**
+         * Products of bf16-rounded inputs with float32 accumulation and outputs; weights, gradients and optimizer
+         * state float32 ("mixed precision"). Needs a CPU with AVX512-BF16 or AMX.
+         */
+        BF16
+    }
+
     /** Validation metric for early stopping and keep-best. */
     public enum Metric {
         ACCURACY, F1, LOSS;
@@ -197,7 +209,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     public record TrainSettings(int epochs, int batchSize, Optimizer optimizer, double learningRate,
                                 double weightDecay, Schedule schedule, double warmup, long seed, int checkpointEvery,
                                 Path resume, Metric metric, int patience, boolean keepBest, int evalBatchSize,
-                                Path runsDir, int logEvery) {
+                                Path runsDir, int logEvery, Precision precision) {
 
         static TrainSettings read(ConfigValues v) {
             var t = new TrainSettings(v.intIn("train.epochs", 1, 1000), v.intIn("train.batch-size", 1, 4096),
@@ -207,11 +219,22 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.intIn("train.checkpoint-every", 0, Integer.MAX_VALUE), v.optionalPath("train.resume"),
                     v.choice("train.metric", Metric.class), v.intIn("train.patience", 0, 1000),
                     v.bool("train.keep-best"), v.intIn("train.eval-batch-size", 1, 4096), v.path("train.runs-dir"),
-                    v.intIn("train.log-every", 1, Integer.MAX_VALUE));
+                    v.intIn("train.log-every", 1, Integer.MAX_VALUE), v.choice("train.precision", Precision.class));
             if (v.checkFiles() && t.resume() != null && !Files.isDirectory(t.resume())) {
                 v.problem(ConfigLoader.ROOT + ".train.resume: no run folder " + t.resume().toAbsolutePath());
             }
+            String noBf16 = bf16Unavailable(CpuInfo.flags(), CpuInfo.value("model name"));
+            if (v.checkFiles() && t.precision() == Precision.BF16 && noBf16 != null) {
+                v.problem(noBf16);
+            }
             return t;
+        }
+
+        /** Why bf16 products cannot be used on a CPU with {@code flags}, or null where they can. */
+        static String bf16Unavailable(Set<String> flags, String cpuModel) {
+            return CpuInfo.hasBf16(flags) ? null : ConfigLoader.ROOT + ".train.precision = \"bf16\" needs a CPU"
+                    + " with bf16 products (flag " + String.join(" or ", CpuInfo.BF16_FLAGS.stream().sorted().toList())
+                    + " in /proc/cpuinfo); this one (" + cpuModel + ") has neither: use \"fp32\"";
         }
     }
 

@@ -73,8 +73,13 @@ final class OneDnn {
 
     /** A float32 memory descriptor; the caller closes it (a {@link Primitive} closes those it is given). */
     static dnnl_memory_desc_t desc(long[] dims, long[] strides) {
+        return desc(dims, strides, dnnl_f32);
+    }
+
+    /** A memory descriptor of oneDNN's {@code dataType} ({@code dnnl_f32}, {@code dnnl_bf16}); the caller closes it. */
+    static dnnl_memory_desc_t desc(long[] dims, long[] strides, int dataType) {
         dnnl_memory_desc_t desc = new dnnl_memory_desc_t();
-        check(dnnl_memory_desc_init_by_strides(desc, dims.length, dims, dnnl_f32, strides), "describing "
+        check(dnnl_memory_desc_init_by_strides(desc, dims.length, dims, dataType, strides), "describing "
                 + Arrays.toString(dims) + " with strides " + Arrays.toString(strides));
         return desc;
     }

@@ -1,12 +1,15 @@
 package dev.bertclf.nd4jfix;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner;
 
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * libnd4j's CPU executioner, with the calls {@link OneDnnProducts} and {@link OneDnnLayerNorm} take sent to oneDNN
@@ -71,6 +74,9 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
             products = new Product[] {Product.of(eps, y, out.get(0), tz, !ty, tx, alpha, beta),
                     Product.of(x, eps, out.get(1), !tx, tz, ty, alpha, beta)};
         }
+        if (Bf16Products.active() && inputsAreFloat(products)) {
+            return runInBf16(op, context, products);
+        }
         OneDnn.Primitive[] ready = new OneDnn.Primitive[products.length];
         for (int k = 0; k < products.length; k++) {
             ready[k] = products[k].prepare();
@@ -85,6 +91,43 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         OneDnnKernels.PRODUCTS.addAndGet(products.length);
         profilingConfigurableHookOut(op, context, start);
         return true;
+    }
+
+    private static boolean inputsAreFloat(Product[] products) {
+        for (Product p : products) {
+            if (p.a.dataType() != DataType.FLOAT || p.b.dataType() != DataType.FLOAT) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link Bf16Products}: the products from bf16 copies of their inputs, else (all or nothing) not at all. */
+    private boolean runInBf16(CustomOp op, OpContext context, Product[] products) {
+        Map<INDArray, INDArray> copies = new IdentityHashMap<>(); // matmul_bp's eps is in both products
+        try {
+            Product[] rounded = new Product[products.length];
+            OneDnn.Primitive[] ready = new OneDnn.Primitive[products.length];
+            for (int k = 0; k < products.length; k++) {
+                Product p = products[k];
+                INDArray a = copies.computeIfAbsent(p.a, x -> x.castTo(DataType.BFLOAT16));
+                INDArray b = copies.computeIfAbsent(p.b, x -> x.castTo(DataType.BFLOAT16));
+                rounded[k] = new Product(a, p.ta, b, p.tb, p.c, p.alpha, p.beta);
+                ready[k] = rounded[k].prepareBf16();
+                if (ready[k] == null) {
+                    return false;
+                }
+            }
+            long start = profilingConfigurableHookIn(op, context);
+            for (int k = 0; k < products.length; k++) {
+                ready[k].run(rounded[k].a, rounded[k].b, rounded[k].c);
+            }
+            Bf16Products.COMPUTED.addAndGet(products.length);
+            profilingConfigurableHookOut(op, context, start);
+            return true;
+        } finally {
+            copies.values().forEach(INDArray::close);
+        }
     }
 
     private boolean runLayerNorm(CustomOp op, OpContext context) {
@@ -143,6 +186,11 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         /** This thread's primitive for it, or null where oneDNN does not take it. */
         OneDnn.Primitive prepare() {
             return OneDnnProducts.prepare(a, ta, b, tb, c, alpha, beta);
+        }
+
+        /** As {@link #prepare()}, for bf16 {@code a} and {@code b}. */
+        OneDnn.Primitive prepareBf16() {
+            return OneDnnProducts.prepareBf16(a, ta, b, tb, c, alpha, beta);
         }
     }
 }

@@ -105,8 +105,8 @@ public final class Trainer {
         try (ProgressBar bar = ProgressBars.of("Epoch " + (epoch + 1) + "/" + t.epochs(), perEpoch)) {
             bar.stepTo(skip);
             if (it.hasNext()) {
-                sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar, epoch, perEpoch * t.epochs(),
-                        seconds, data, loss)), new OffHeapRelease());
+                TrainingSetup.fitIn(t, () -> sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar,
+                        epoch, perEpoch * t.epochs(), seconds, data, loss)), new OffHeapRelease()));
             }
         }
     }

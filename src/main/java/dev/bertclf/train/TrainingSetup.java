@@ -2,6 +2,7 @@ package dev.bertclf.train;
 
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.GraphNames;
+import dev.bertclf.nd4jfix.Bf16Products;
 import dev.bertclf.nd4jfix.LossKeeper;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.learning.config.Adam;
@@ -13,6 +14,15 @@ import java.util.List;
 /** The SameDiff training configuration of an experiment: optimizer, learning-rate schedule, input mapping. */
 public final class TrainingSetup {
     private TrainingSetup() {
+    }
+
+    /** Runs {@code fit} (SameDiff's {@code fit} on this thread) with the matrix products in {@code t}'s precision. */
+    public static void fitIn(Settings.TrainSettings t, Runnable fit) {
+        if (t.precision() == Settings.Precision.BF16) {
+            Bf16Products.during(fit);
+        } else {
+            fit.run();
+        }
     }
 
     /** Linear warm-up over {@code warmup × totalSteps}, then linear decay to 0 ("linear") or constant. */

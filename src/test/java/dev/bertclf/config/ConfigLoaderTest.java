@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -209,5 +210,35 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("bertclf.serve.warmup-passes = -1 is out of range"), e.getMessage());
         assertEquals(0, ConfigLoader.load(null, props("bertclf.serve.warmup-passes", "0")).serve().warmupPasses());
         assertEquals(50, ConfigLoader.load(null, props()).serve().warmupPasses(), "reference default");
+    }
+
+    @Test
+    void trainingPrecisionIsFp32UnlessSetAndUnknownFormatsAreRefused() {
+        assertEquals(Settings.Precision.FP32, ConfigLoader.load(null, props()).train().precision());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.train.precision", "fp16")));
+        assertTrue(e.getMessage().contains("bertclf.train.precision = \"fp16\" must be one of [bf16, fp32]"),
+                e.getMessage());
+    }
+
+    @Test
+    void bf16IsRefusedOnACpuWithoutBf16ProductsNamingTheCpuAndTheAlternative() {
+        String why = Settings.TrainSettings.bf16Unavailable(Set.of("avx2", "avx512f", "fma"), "Some Xeon");
+        assertTrue(why.contains("bertclf.train.precision = \"bf16\" needs a CPU with bf16 products"), why);
+        assertTrue(why.contains("amx_bf16 or avx512_bf16") && why.contains("Some Xeon")
+                && why.contains("use \"fp32\""), why);
+        assertNull(Settings.TrainSettings.bf16Unavailable(Set.of("avx512f", "avx512_bf16"), "Some EPYC"));
+        assertNull(Settings.TrainSettings.bf16Unavailable(Set.of("amx_tile", "amx_bf16"), "Some Xeon"));
+    }
+
+    @Test
+    void bf16LoadsExactlyWhereThisCpuHasBf16Products() {
+        Properties bf16 = props("bertclf.train.precision", "bf16");
+        if (CpuInfo.hasBf16(CpuInfo.flags())) {
+            assertEquals(Settings.Precision.BF16, ConfigLoader.load(null, bf16).train().precision());
+        } else {
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, bf16));
+            assertTrue(e.getMessage().contains("needs a CPU with bf16 products"), e.getMessage());
+        }
     }
 }

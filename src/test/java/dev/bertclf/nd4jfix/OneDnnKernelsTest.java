@@ -45,11 +45,11 @@ class OneDnnKernelsTest {
         assertTrue(executioner instanceof OneDnnExecutioner);
     }
 
-    private static INDArray random(long... shape) {
+    static INDArray random(long... shape) {
         return Nd4j.rand(DataType.FLOAT, shape).subi(0.5).muli(2);
     }
 
-    private static long[] shape(long[] batch, long rows, long cols, boolean transposed) {
+    static long[] shape(long[] batch, long rows, long cols, boolean transposed) {
         long[] s = new long[batch.length + 2];
         System.arraycopy(batch, 0, s, 0, batch.length);
         s[batch.length] = transposed ? cols : rows;
@@ -57,7 +57,7 @@ class OneDnnKernelsTest {
         return s;
     }
 
-    private static OpContext context(CustomOp op, List<INDArray> inputs, List<INDArray> outputs) {
+    static OpContext context(CustomOp op, List<INDArray> inputs, List<INDArray> outputs) {
         OpContext c = Nd4j.getExecutioner().buildContext();
         c.setInputArrays(inputs);
         c.setOutputArrays(outputs);
@@ -94,13 +94,13 @@ class OneDnnKernelsTest {
         }
     }
 
-    private static List<INDArray> dup(List<INDArray> arrays) {
+    static List<INDArray> dup(List<INDArray> arrays) {
         List<INDArray> copies = new ArrayList<>();
         arrays.forEach(a -> copies.add(a.dup()));
         return copies;
     }
 
-    private static Double[] toObjects(double[] v) {
+    static Double[] toObjects(double[] v) {
         Double[] o = new Double[v.length];
         for (int i = 0; i < v.length; i++) {
             o[i] = v[i];
