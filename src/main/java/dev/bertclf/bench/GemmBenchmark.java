@@ -1,6 +1,7 @@
 package dev.bertclf.bench;
 
 import dev.bertclf.config.CpuInfo;
+import dev.bertclf.nd4jfix.Bf16Products;
 
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -14,9 +15,10 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Whether bf16 matmuls would pay on this CPU: BERT-base's largest product, the FFN's {@code [2048, 768]·[768, 3072]}
- * of a 16×128 batch, through ND4J's {@code matmul} in fp32 and with bf16 inputs and output, A B A B, as medians and
- * GFLOP/s, with the bf16 result's error. Prints the CPU's bf16 and AMX flags first; {@code DNNL_VERBOSE=1} in the
+ * Whether bf16 matmuls pay on this CPU: BERT-base's largest product, the FFN's {@code [2048, 768]·[768, 3072]} of a
+ * 16×128 batch, through ND4J's {@code matmul} in fp32, with bf16 arrays (libnd4j's own bf16 kernel), and with fp32
+ * arrays under {@link Bf16Products} ({@code train.precision = bf16}: bf16 copies of the inputs, oneDNN's bf16 product,
+ * an fp32 output), A B C A B C, as medians and GFLOP/s, with the bf16 results' errors. Prints the CPU's bf16 and AMX flags first; {@code DNNL_VERBOSE=1} in the
  * environment makes oneDNN print its version, the ISA it found, and the implementation of each product.
  */
 public final class GemmBenchmark {
@@ -44,27 +46,33 @@ public final class GemmBenchmark {
         INDArray wb = w.castTo(DataType.BFLOAT16);
         INDArray out = Nd4j.create(DataType.FLOAT, M, N);
         INDArray outb = Nd4j.create(DataType.BFLOAT16, M, N);
+        INDArray outMixed = Nd4j.create(DataType.FLOAT, M, N);
         double gflop = 2.0 * M * K * N / 1e9;
+        long mixedBefore = Bf16Products.computed();
         for (int rep = 1; rep <= REPETITIONS; rep++) {
-            double fp32 = medianMs(x, w, out);
-            double bf16 = medianMs(xb, wb, outb);
-            System.out.printf("rep %d  [%d, %d]·[%d, %d]  fp32 %.1f ms = %.0f GFLOP/s  |  bf16 %.1f ms = %.0f GFLOP/s"
-                    + "  |  bf16 / fp32 time %.2f%n", rep, M, K, K, N, fp32, gflop / fp32 * 1e3, bf16,
-                    gflop / bf16 * 1e3, bf16 / fp32);
+            double fp32 = medianMs(() -> multiply(x, w, out));
+            double bf16 = medianMs(() -> multiply(xb, wb, outb));
+            double mixed = medianMs(() -> Bf16Products.during(() -> multiply(x, w, outMixed)));
+            System.out.printf("rep %d  [%d, %d]·[%d, %d]  fp32 %.1f ms = %.0f GFLOP/s  |  bf16 arrays %.1f ms = %.0f"
+                    + " GFLOP/s  |  train.precision = bf16 %.1f ms = %.0f GFLOP/s%n", rep, M, K, K, N, fp32,
+                    gflop / fp32 * 1e3, bf16, gflop / bf16 * 1e3, mixed, gflop / mixed * 1e3);
         }
-        // the bf16 product against the fp32 product of the same (bf16-rounded) inputs
+        System.out.printf("train.precision = bf16: %d of its %d products ran on oneDNN's bf16 matmul%n",
+                Bf16Products.computed() - mixedBefore, (long) REPETITIONS * (WARMUP + TIMED));
+        // the bf16 products against the fp32 product of the same (bf16-rounded) inputs
         multiply(xb.castTo(DataType.FLOAT), wb.castTo(DataType.FLOAT), out);
-        double error = outb.castTo(DataType.FLOAT).subi(out).amaxNumber().doubleValue()
-                / out.amaxNumber().doubleValue();
-        System.out.printf("bf16 result: largest error %.1e of the largest output (medians of %d products after %d"
-                + " warm-up; bf16 pays only if its time is well under fp32's)%n", error, TIMED, WARMUP);
+        double scale = out.amaxNumber().doubleValue();
+        System.out.printf("largest error of the largest output, against fp32 on the rounded inputs: bf16 arrays %.1e,"
+                + " train.precision = bf16 %.1e (medians of %d products after %d warm-up; bf16 pays only if its time"
+                + " is well under fp32's)%n", outb.castTo(DataType.FLOAT).subi(out).amaxNumber().doubleValue() / scale,
+                outMixed.sub(out).amaxNumber().doubleValue() / scale, TIMED, WARMUP);
     }
 
-    private static double medianMs(INDArray a, INDArray b, INDArray out) {
+    private static double medianMs(Runnable product) {
         List<Double> ms = new ArrayList<>();
         for (int i = 0; i < WARMUP + TIMED; i++) {
             long t0 = System.nanoTime();
-            multiply(a, b, out);
+            product.run();
             if (i >= WARMUP) {
                 ms.add((System.nanoTime() - t0) / 1e6);
             }

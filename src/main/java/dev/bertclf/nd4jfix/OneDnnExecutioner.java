@@ -10,6 +10,8 @@ import org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * libnd4j's CPU executioner, with the calls {@link OneDnnProducts} and {@link OneDnnLayerNorm} take sent to oneDNN
@@ -77,18 +79,27 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         if (Bf16Products.active() && inputsAreFloat(products)) {
             return runInBf16(op, context, products);
         }
+        return runAll(op, context, products, Product::prepare, OneDnnKernels.PRODUCTS);
+    }
+
+    /**
+     * Runs the products on the primitives {@code prepare} gives, counting them in {@code computed}; runs none where
+     * it gives none for one of them (with beta != 0 a product must not run twice).
+     */
+    private boolean runAll(CustomOp op, OpContext context, Product[] products,
+            Function<Product, OneDnn.Primitive> prepare, AtomicLong computed) {
         OneDnn.Primitive[] ready = new OneDnn.Primitive[products.length];
         for (int k = 0; k < products.length; k++) {
-            ready[k] = products[k].prepare();
+            ready[k] = prepare.apply(products[k]);
             if (ready[k] == null) {
-                return false; // all or nothing: with beta != 0 a product must not run twice
+                return false;
             }
         }
         long start = profilingConfigurableHookIn(op, context);
         for (int k = 0; k < products.length; k++) {
             ready[k].run(products[k].a, products[k].b, products[k].c);
         }
-        OneDnnKernels.PRODUCTS.addAndGet(products.length);
+        computed.addAndGet(products.length);
         profilingConfigurableHookOut(op, context, start);
         return true;
     }
@@ -107,24 +118,12 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         Map<INDArray, INDArray> copies = new IdentityHashMap<>(); // matmul_bp's eps is in both products
         try {
             Product[] rounded = new Product[products.length];
-            OneDnn.Primitive[] ready = new OneDnn.Primitive[products.length];
             for (int k = 0; k < products.length; k++) {
                 Product p = products[k];
-                INDArray a = copies.computeIfAbsent(p.a, x -> x.castTo(DataType.BFLOAT16));
-                INDArray b = copies.computeIfAbsent(p.b, x -> x.castTo(DataType.BFLOAT16));
-                rounded[k] = new Product(a, p.ta, b, p.tb, p.c, p.alpha, p.beta);
-                ready[k] = rounded[k].prepareBf16();
-                if (ready[k] == null) {
-                    return false;
-                }
+                rounded[k] = new Product(copies.computeIfAbsent(p.a, x -> x.castTo(DataType.BFLOAT16)), p.ta,
+                        copies.computeIfAbsent(p.b, x -> x.castTo(DataType.BFLOAT16)), p.tb, p.c, p.alpha, p.beta);
             }
-            long start = profilingConfigurableHookIn(op, context);
-            for (int k = 0; k < products.length; k++) {
-                ready[k].run(rounded[k].a, rounded[k].b, rounded[k].c);
-            }
-            Bf16Products.COMPUTED.addAndGet(products.length);
-            profilingConfigurableHookOut(op, context, start);
-            return true;
+            return runAll(op, context, rounded, Product::prepareBf16, Bf16Products.COMPUTED);
         } finally {
             copies.values().forEach(INDArray::close);
         }
