@@ -18,8 +18,9 @@ import java.util.stream.Collectors;
  * Whether bf16 matmuls pay on this CPU: BERT-base's largest product, the FFN's {@code [2048, 768]·[768, 3072]} of a
  * 16×128 batch, through ND4J's {@code matmul} in fp32, with bf16 arrays (libnd4j's own bf16 kernel), and with fp32
  * arrays under {@link Bf16Products} ({@code train.precision = bf16}: bf16 copies of the inputs, oneDNN's bf16 product,
- * an fp32 output), A B C A B C, as medians and GFLOP/s, with the bf16 results' errors. Prints the CPU's bf16 and AMX flags first; {@code DNNL_VERBOSE=1} in the
- * environment makes oneDNN print its version, the ISA it found, and the implementation of each product.
+ * an fp32 output), A B C A B C, as medians and GFLOP/s, with the bf16 results' errors. Prints the CPU's bf16 and AMX
+ * flags first; {@code DNNL_VERBOSE=1} in the environment makes oneDNN print its version, the ISA it found, and the
+ * implementation of each product.
  */
 public final class GemmBenchmark {
     static final int M = 2048;

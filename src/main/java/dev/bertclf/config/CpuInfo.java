@@ -35,6 +35,11 @@ public final class CpuInfo {
                 .collect(Collectors.toUnmodifiableSet());
     }
 
+    /** Whether this CPU computes bf16 products in hardware (AVX512-BF16 or AMX). */
+    public static boolean hasBf16() {
+        return hasBf16(flags());
+    }
+
     /** Whether a CPU with {@code flags} computes bf16 products in hardware (AVX512-BF16 or AMX). */
     static boolean hasBf16(Set<String> flags) {
         return flags.stream().anyMatch(BF16_FLAGS::contains);

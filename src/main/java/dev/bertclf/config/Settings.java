@@ -223,9 +223,11 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             if (v.checkFiles() && t.resume() != null && !Files.isDirectory(t.resume())) {
                 v.problem(ConfigLoader.ROOT + ".train.resume: no run folder " + t.resume().toAbsolutePath());
             }
-            String noBf16 = bf16Unavailable(CpuInfo.flags(), CpuInfo.value("model name"));
-            if (v.checkFiles() && t.precision() == Precision.BF16 && noBf16 != null) {
-                v.problem(noBf16);
+            if (v.checkFiles() && t.precision() == Precision.BF16) {
+                String noBf16 = bf16Unavailable(CpuInfo.flags(), CpuInfo.value("model name"));
+                if (noBf16 != null) {
+                    v.problem(noBf16);
+                }
             }
             return t;
         }

@@ -38,8 +38,8 @@ public final class BertImporter {
      * rewrites (same values, cheaper ops).
      */
     public static final List<GraphRewrite> REWRITES = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
-            new MatmulBetaZero(), new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(), new FusedGelu(),
-            new TanhThroughOneDnn(), new LeanAddGradients(), new SoftmaxGradientFromOutput());
+            new MatmulBetaZero(), new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(),
+            new FusedGelu(), new TanhThroughOneDnn(), new LeanAddGradients(), new SoftmaxGradientFromOutput());
     /** Version of the import steps themselves (cleaning, renaming); raise it when they change. */
     private static final int IMPORT_VERSION = 3;
     /**

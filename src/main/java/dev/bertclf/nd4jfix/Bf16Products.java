@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Bf16Products {
     private static final ThreadLocal<Boolean> ACTIVE = ThreadLocal.withInitial(() -> false);
     static final AtomicLong COMPUTED = new AtomicLong();
+    static final AtomicLong FELL_BACK = new AtomicLong();
 
     private Bf16Products() {
     }
@@ -58,5 +59,13 @@ public final class Bf16Products {
     /** Products oneDNN computed from bf16 inputs in this JVM so far (two per {@code matmul_bp}). */
     public static long computed() {
         return COMPUTED.get();
+    }
+
+    /**
+     * Float32 products asked for inside {@link #during} that oneDNN did not take (a layout it offers only its
+     * reference loop for), so libnd4j computed them in float32; none in BERT's training.
+     */
+    public static long fellBack() {
+        return FELL_BACK.get();
     }
 }

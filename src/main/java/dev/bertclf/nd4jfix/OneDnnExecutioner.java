@@ -77,7 +77,11 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
                     Product.of(x, eps, out.get(1), !tx, tz, ty, alpha, beta)};
         }
         if (Bf16Products.active() && inputsAreFloat(products)) {
-            return runInBf16(op, context, products);
+            if (runInBf16(op, context, products)) {
+                return true;
+            }
+            Bf16Products.FELL_BACK.addAndGet(products.length);
+            return false; // libnd4j computes them in float32
         }
         return runAll(op, context, products, Product::prepare, OneDnnKernels.PRODUCTS);
     }

@@ -3,6 +3,7 @@ package dev.bertclf.app;
 import dev.bertclf.train.TrainingState;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Featurizer;
@@ -12,6 +13,7 @@ import dev.bertclf.model.Classifier;
 import dev.bertclf.app.EvaluateCommand;
 import dev.bertclf.app.PredictCommand;
 import dev.bertclf.run.RunFolder;
+import dev.bertclf.nd4jfix.Bf16Products;
 import dev.bertclf.serve.PredictionServer;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -33,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A short real fine-tune (the first 2 encoder layers of BERT-base, a few dozen real reviews): the loss falls, the
@@ -138,5 +141,40 @@ class RealBertFineTuneTest {
             assertEquals(64, info.get("max_length").asInt(), "the inference length");
             assertEquals(r.test().accuracy(), info.get("test").get("accuracy").asDouble(), 1e-9);
         }
+    }
+
+    /** The tiny fine-tune's settings, {@code epochs} epochs of 4 steps, with its products in {@code precision}. */
+    private Settings tinyFineTune(RealBert.TinyImdb data, String name, int epochs, String precision) {
+        return TestSettings.with("experiment=" + name, "data.train=" + data.train(), "data.test=" + data.test(),
+                "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
+                "features.max-length=48", "train.epochs=" + epochs, "train.batch-size=8",
+                "train.learning-rate=1.5e-4", "train.schedule=constant", "train.warmup=0",
+                "train.checkpoint-every=0", "train.runs-dir=" + tmp.resolve("runs-" + name),
+                "train.eval-batch-size=8", "train.keep-best=false", "train.precision=" + precision);
+    }
+
+    @Test
+    void aBf16FineTuneRunsEveryTrainingProductInBf16AndFollowsFloat32sLosses() throws Exception {
+        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
+        List<TrainingState.Step> fp32 = TrainingApp.run(tinyFineTune(data, "fp32", 3, "fp32")).state().steps();
+        long before = Bf16Products.computed();
+        long fellBackBefore = Bf16Products.fellBack();
+        TrainingApp.Result bf16 = TrainingApp.run(tinyFineTune(data, "bf16", 3, "bf16"));
+        long computed = Bf16Products.computed() - before;
+
+        // every forward product and both products of each gradient, every step, in bf16: none fell back to float32
+        List<TrainingState.Step> steps = bf16.state().steps();
+        assertEquals(12, steps.size());
+        assertEquals(0, Bf16Products.fellBack() - fellBackBefore, "products left to libnd4j's float32 kernel");
+        assertTrue(computed > 0 && computed % steps.size() == 0, computed + " bf16 products in 12 equal steps");
+        double worst = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            worst = Math.max(worst, Math.abs(steps.get(i).loss() - fp32.get(i).loss()) / fp32.get(i).loss());
+        }
+        System.out.printf("bf16 fine-tune: %d products a step, largest relative loss difference from fp32 %.2e%n",
+                computed / steps.size(), worst);
+        assertTrue(worst > 0, "the products were rounded");
+        assertTrue(worst < 0.02, "bf16 follows float32's losses: largest relative difference " + worst);
     }
 }
