@@ -59,7 +59,7 @@ public final class Cli {
     public record OpenedRun(RunFolder run, Classifier classifier, DataOptions data) {
         public static OpenedRun of(Path runFolder) {
             RunFolder run = new RunFolder(runFolder);
-            Classifier classifier = run.classifier();
+            Classifier classifier = run.classifier(ConfigLoader.load(null).inference().precision());
             return new OpenedRun(run, classifier, DataOptions.of(run));
         }
 

@@ -18,7 +18,7 @@ public final class EvaluateCommand {
             Classifier c = r.classifier();
             CsvDataset data = CsvDataset.read(Path.of(args[1]), new CsvDataset.Columns(r.textColumn(),
                     r.labelColumn()), r.badRows(), c.labels());
-            Evaluator.Report e = Evaluator.evaluate(args[1], c.graph(), c.featurizer(), data.rows(), c.labels(), 32);
+            Evaluator.Report e = Evaluator.evaluate(args[1], c, data.rows(), 32);
             System.out.printf(Locale.ROOT, "Model %s on %s: %d examples, accuracy %.4f, macro F1 %.4f, loss %.4f%n",
                     r.run().id(), args[1], e.examples(), e.accuracy(), e.macroF1(), e.loss());
             System.out.println(e.evaluation().stats(false, true));

@@ -1,6 +1,7 @@
 package dev.bertclf.app;
 
 import dev.bertclf.config.ConfigLoader;
+import dev.bertclf.config.Settings;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.score.ScoreJob;
 import dev.bertclf.score.ScoreReport;
@@ -23,8 +24,9 @@ public final class ScoreCommand {
             RunFolder run = new RunFolder(Path.of(args[0]));
             run.requireServable();
             Cli.DataOptions data = Cli.DataOptions.of(run);
-            ScoreJob job = new ScoreJob(run, args[1], args[2], data.textColumn(), data.badRows(),
-                    ConfigLoader.load(null).score());
+            Settings s = ConfigLoader.load(null);
+            ScoreJob job = new ScoreJob(run, args[1], args[2], data.textColumn(), data.badRows(), s.score(),
+                    s.inference().precision());
             try (SparkSession spark = SparkScoring.session("Score " + run.id())) {
                 ScoreReport r = SparkScoring.score(spark, job);
                 System.out.printf("Scored %d of %d rows (%d skipped) into %s (%s) in %.1f s: %.2f rows/s%n",

@@ -5,6 +5,7 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.Classifier;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.MavenArtifacts;
@@ -58,8 +59,10 @@ public final class TrainingApp {
         try (RunFolder.Lock ignored = run.lock()) {
             TrainingState state = fit(s, data, model, run);
             SameDiff saved = savedModel(s, run, model, state);
-            Evaluator.Report test = Evaluator.evaluate("test", saved, model.inference(), data.test(), data.labels(),
-                    s.train().evalBatchSize());
+            Evaluator.Report test;
+            try (Classifier c = new Classifier(saved, model.inference(), data.labels(), s.inference().precision())) {
+                test = Evaluator.evaluate("test", c, data.test(), s.train().evalBatchSize());
+            }
             log.info("TEST accuracy {} on {} examples of {} (macro F1 {}; inputs of up to {} word pieces)",
                     String.format("%.4f", test.accuracy()), test.examples(), s.data().test(),
                     String.format("%.4f", test.macroF1()), s.features().inferenceMaxLength());

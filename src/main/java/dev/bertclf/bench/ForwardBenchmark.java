@@ -13,6 +13,8 @@ import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.model.TfReference;
+import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.Bf16Products.RoundedWeights;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Forward pass of BERT-base, SameDiff vs the TensorFlow 1.15 runtime on the same batches, in one run:
@@ -69,18 +72,21 @@ public final class ForwardBenchmark {
         System.out.printf("Cached load: median %.2f s of %d%n", Stats.median(loads), loads.size());
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         SameDiff sd = bert.sd();
+        RoundedWeights weights = roundedWeights(s, sd);
+        String products = Settings.nameOf(s.inference().precision());
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
             Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
-            warmUp("SameDiff", () -> samediff(sd, shortText));
+            warmUp("SameDiff", () -> samediff(sd, shortText, weights));
             warmUp("TensorFlow", () -> tf.run(shortText.inputIds(), shortText.inputMask(), shortText.segmentIds()));
             for (int[] shape : new int[][]{{8, 128}, {1, 64}}) {
                 Featurizer.Batch b = batch(bert, d, texts, shape[0], shape[1]);
-                List<Double> sdTimes = time(() -> samediff(sd, b));
+                List<Double> sdTimes = time(() -> samediff(sd, b, weights));
                 List<Double> tfTimes = time(() -> tf.run(b.inputIds(), b.inputMask(), b.segmentIds()));
                 double sdMed = Stats.median(sdTimes);
                 double tfMed = Stats.median(tfTimes);
-                System.out.printf("Forward %dx%d: SameDiff %.3f s, TensorFlow %.3f s (medians of %d after %d warm-up),"
-                        + " SameDiff/TF %.2f%n", shape[0], shape[1], sdMed, tfMed, RUNS, WARMUP, sdMed / tfMed);
+                System.out.printf("Forward %dx%d: SameDiff %.3f s (%s products), TensorFlow %.3f s (medians of %d"
+                        + " after %d warm-up), SameDiff/TF %.2f%n", shape[0], shape[1], sdMed, products, tfMed, RUNS,
+                        WARMUP, sdMed / tfMed);
             }
         }
         System.out.printf("Peak RSS: %.2f GB%n", Stats.peakRssGb());
@@ -96,16 +102,17 @@ public final class ForwardBenchmark {
         PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir(),
                 MavenArtifacts.Repositories.of(s.model()));
         SameDiff sd = bert.sd();
+        RoundedWeights weights = roundedWeights(s, sd);
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
-        warmUp("SameDiff", () -> samediff(sd, shortText));
+        warmUp("SameDiff", () -> samediff(sd, shortText, weights));
         Featurizer.Batch b = batch(bert, d, texts, size, seqLen);
         StepProfile profile = StepProfile.ofForwardPasses(WARMUP);
         sd.setListeners(profile);
         try {
             long end = 0;
             for (int i = 0; i < WARMUP + RUNS || System.nanoTime() < end; i++) {
-                samediff(sd, b);
+                samediff(sd, b, weights);
                 if (i == WARMUP - 1) {
                     end = System.nanoTime() + PROFILED_NANOS;
                 }
@@ -113,8 +120,8 @@ public final class ForwardBenchmark {
         } finally {
             sd.setListeners();
         }
-        return String.format("Profile of a %dx%d forward pass (%s, CPU %s)%n%n", size, seqLen, Stats.machine(),
-                Stats.cpuModel()) + profile.markdown(20);
+        return String.format("Profile of a %dx%d forward pass, %s products (%s, CPU %s)%n%n", size, seqLen,
+                Settings.nameOf(s.inference().precision()), Stats.machine(), Stats.cpuModel()) + profile.markdown(20);
     }
 
     /** The first {@code size} texts as a batch of {@code seqLen} word pieces (truncated and padded to it). */
@@ -125,9 +132,17 @@ public final class ForwardBenchmark {
                 .featurize(texts.subList(0, size), true);
     }
 
-    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b) {
-        return sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(), GraphNames.INPUT_MASK, b.inputMask(),
-                GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED, GraphNames.SEQUENCE);
+    /** The bf16 copies of the weights for {@code inference.precision = bf16}; null for fp32. */
+    private static RoundedWeights roundedWeights(Settings s, SameDiff sd) {
+        return s.inference().precision() == Settings.Precision.BF16 ? RoundedWeights.of(sd) : null;
+    }
+
+    /** The pooled and sequence output, in bf16 from {@code weights}, or in fp32 where they are null. */
+    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b, RoundedWeights weights) {
+        Supplier<Map<String, INDArray>> pass = () -> sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(),
+                GraphNames.INPUT_MASK, b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED,
+                GraphNames.SEQUENCE);
+        return weights == null ? pass.get() : Bf16Products.during(weights, pass);
     }
 
     /**

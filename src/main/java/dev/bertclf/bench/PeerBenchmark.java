@@ -29,7 +29,7 @@ public final class PeerBenchmark {
             "Train (\\d+)x(\\d+), (\\d+) frozen layers, (\\w+) products: ([\\d.]+) s/step = ([\\d.]+) examples/s.*"
                     + "peak RSS so far ([\\d.]+) GB");
     private static final Pattern FORWARD = Pattern.compile(
-            "Forward (\\d+)x(\\d+): SameDiff ([\\d.]+) s, TensorFlow ([\\d.]+) s");
+            "Forward (\\d+)x(\\d+): SameDiff ([\\d.]+) s \\((\\w+) products\\), TensorFlow ([\\d.]+) s");
     private static final Pattern RSS = Pattern.compile("Peak RSS: ([\\d.]+) GB");
 
     /** One figure of one side in one repetition. */
@@ -70,9 +70,10 @@ public final class PeerBenchmark {
             Matcher rss = RSS.matcher(out);
             double productRss = rss.find() ? Double.parseDouble(rss.group(1)) : Double.NaN;
             while (m.find()) {
-                String what = "forward " + m.group(1) + "x" + m.group(2) + " (s/batch)";
+                String what = "forward " + m.group(1) + "x" + m.group(2)
+                        + (m.group(4).equals("fp32") ? "" : ", " + m.group(4)) + " (s/batch)";
                 figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(3)), productRss)));
-                figures.add(print(rep, new Figure(what, "TF runtime", Double.parseDouble(m.group(4)), productRss)));
+                figures.add(print(rep, new Figure(what, "TF runtime", Double.parseDouble(m.group(5)), productRss)));
                 JsonNode p = peer(peer, "--batch", m.group(1), "--seq", m.group(2), "--steps", "5");
                 figures.add(print(rep, new Figure(what, "peer", p.get("infer_s_per_batch_median").asDouble(),
                         p.get("peak_rss_mb").asDouble() / 1024)));

@@ -56,7 +56,8 @@ public final class ServeBenchmark {
     /** One server, warmed up, then every load once; printed unless {@code mode} is null (the JVM's warm-up). */
     private static void measure(Settings s, RunFolder run, HttpClient client, List<String> texts, boolean batching,
                                 String mode) throws Exception {
-        try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), batching), run)) {
+        try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), batching),
+                s.inference().precision(), run)) {
             String url = "http://127.0.0.1:" + server.port() + "/predict";
             load(client, url, List.of(SHORT_TEXT), 1, WARMUP);
             load(client, url, texts, 4, WARMUP);

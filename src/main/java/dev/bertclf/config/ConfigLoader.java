@@ -107,6 +107,7 @@ public final class ConfigLoader {
         var data = Settings.DataSettings.read(v);
         var features = Settings.FeatureSettings.read(v);
         var train = Settings.TrainSettings.read(v);
+        var inference = Settings.InferenceSettings.read(v);
         var serve = Settings.ServeSettings.read(v);
         var score = Settings.ScoreSettings.read(v);
         if (sameFile(data.train(), data.test())) {
@@ -116,7 +117,8 @@ public final class ConfigLoader {
         if (v.checkFiles()) {
             checkMaxPositions(model, features, v.problems());
         }
-        return new Settings(v.string("experiment"), model, data, features, train, serve, score, v.c());
+        return new Settings(v.string("experiment"), model, data, features, train, inference, serve, score,
+                v.c());
     }
 
     private static boolean sameFile(Path a, Path b) {
@@ -163,7 +165,7 @@ public final class ConfigLoader {
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
             "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "model.repository",
             "model.local-repository", "data.train", "data.test", "data.download", "features.inference-max-length",
-            "serve", "score");
+            "inference", "serve", "score");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

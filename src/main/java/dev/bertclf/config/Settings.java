@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * @param config the resolved {@code bertclf} tree, saved with every run
  */
 public record Settings(String experiment, ModelSettings model, DataSettings data, FeatureSettings features,
-                       TrainSettings train, ServeSettings serve, ScoreSettings score, Config config) {
+                       TrainSettings train, InferenceSettings inference, ServeSettings serve, ScoreSettings score,
+                       Config config) {
 
     /** How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}. */
     public static String nameOf(Enum<?> choice) {
@@ -185,7 +186,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         CONSTANT
     }
 
-    /** The number format of training's matrix products. */
+    /** The number format of matrix products. */
     public enum Precision {
         /** float32 throughout. */
         FP32,
@@ -223,21 +224,41 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             if (v.checkFiles() && t.resume() != null && !Files.isDirectory(t.resume())) {
                 v.problem(ConfigLoader.ROOT + ".train.resume: no run folder " + t.resume().toAbsolutePath());
             }
-            if (v.checkFiles() && t.precision() == Precision.BF16) {
-                String noBf16 = bf16Unavailable(CpuInfo.flags(), CpuInfo.value("model name"));
-                if (noBf16 != null) {
-                    v.problem(noBf16);
-                }
-            }
+            checkBf16("train.precision", t.precision(), v);
             return t;
         }
+    }
 
-        /** Why bf16 products cannot be used on a CPU with {@code flags}, or null where they can. */
-        static String bf16Unavailable(Set<String> flags, String cpuModel) {
-            return CpuInfo.hasBf16(flags) ? null : ConfigLoader.ROOT + ".train.precision = \"bf16\" needs a CPU"
-                    + " with bf16 products (flag " + String.join(" or ", CpuInfo.BF16_FLAGS.stream().sorted().toList())
-                    + " in /proc/cpuinfo); this one (" + cpuModel + ") has neither: use \"fp32\"";
+    /**
+     * How this machine runs a trained classifier: the test (and validation) evaluation of a training run, Evaluate,
+     * Predict, Serve and Score. Read from the command's own configuration, never from the run folder: it depends on
+     * the CPU the classifier runs on, not on the one it was trained on.
+     *
+     * @param precision the number format of the forward pass's matrix products
+     */
+    public record InferenceSettings(Precision precision) {
+        static InferenceSettings read(ConfigValues v) {
+            var i = new InferenceSettings(v.choice("inference.precision", Precision.class));
+            checkBf16("inference.precision", i.precision(), v);
+            return i;
         }
+    }
+
+    /** Refuses bf16 at {@code key} where this CPU has no bf16 products (when the config is for this machine). */
+    private static void checkBf16(String key, Precision precision, ConfigValues v) {
+        if (v.checkFiles() && precision == Precision.BF16) {
+            String noBf16 = bf16Unavailable(key, CpuInfo.flags(), CpuInfo.value("model name"));
+            if (noBf16 != null) {
+                v.problem(noBf16);
+            }
+        }
+    }
+
+    /** Why bf16 products at {@code key} cannot be used on a CPU with {@code flags}, or null where they can. */
+    static String bf16Unavailable(String key, Set<String> flags, String cpuModel) {
+        return CpuInfo.hasBf16(flags) ? null : ConfigLoader.ROOT + "." + key + " = \"bf16\" needs a CPU"
+                + " with bf16 products (flag " + String.join(" or ", CpuInfo.BF16_FLAGS.stream().sorted().toList())
+                + " in /proc/cpuinfo); this one (" + cpuModel + ") has neither: use \"fp32\"";
     }
 
     /**

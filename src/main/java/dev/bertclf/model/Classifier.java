@@ -1,7 +1,9 @@
 package dev.bertclf.model;
 
 import dev.bertclf.data.Featurizer;
-import dev.bertclf.config.Truncation;
+import dev.bertclf.config.Settings.Precision;
+import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.Bf16Products.RoundedWeights;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -10,18 +12,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A trained classifier for inference: the SameDiff graph, its featurizer and labels. Not thread-safe: one caller
- * at a time ({@link #predict} is synchronized).
+ * A trained classifier for inference: the SameDiff graph, its featurizer and labels, and the precision of its
+ * forward passes ({@code inference.precision}). One caller at a time ({@link #predict} is synchronized). Closing it
+ * frees what it made for its passes (bf16 copies of the weights); the graph stays open.
  */
-public final class Classifier {
+public final class Classifier implements AutoCloseable {
     private final SameDiff sd;
     private final Featurizer featurizer;
     private final List<String> labels;
+    private final Precision precision;
+    /** The weights' bf16 copies for {@link Precision#BF16}; null for FP32. */
+    private final RoundedWeights rounded;
 
-    public Classifier(SameDiff sd, Featurizer featurizer, List<String> labels) {
+    /** {@code sd}'s weights must not change while this classifier is in use (nothing trains it meanwhile). */
+    public Classifier(SameDiff sd, Featurizer featurizer, List<String> labels, Precision precision) {
         this.sd = sd;
         this.featurizer = featurizer;
         this.labels = List.copyOf(labels);
+        this.precision = precision;
+        this.rounded = precision == Precision.BF16 ? RoundedWeights.of(sd) : null;
     }
 
     public List<String> labels() {
@@ -36,6 +45,10 @@ public final class Classifier {
         return sd;
     }
 
+    public Precision precision() {
+        return precision;
+    }
+
     /** Class probabilities {@code [texts, labels]}, each batch at its own token length. */
     public synchronized float[][] predict(List<String> texts) {
         return probabilities(featurizer.featurize(texts)).toFloatMatrix();
@@ -43,16 +56,23 @@ public final class Classifier {
 
     /** Class probabilities {@code [batch, labels]} of featurized input. */
     public synchronized INDArray probabilities(Featurizer.Batch b) {
-        return probabilities(sd, b);
+        return rounded == null ? probabilities(sd, b) : Bf16Products.during(rounded, () -> probabilities(sd, b));
     }
 
-    /** Runs the inference path ({@code probs}) of a classifier graph. */
+    /** Runs the inference path ({@code probs}) of a classifier graph in float32. */
     public static INDArray probabilities(SameDiff sd, Featurizer.Batch b) {
         Map<String, INDArray> ph = new HashMap<>();
         ph.put(GraphNames.INPUT_IDS, b.inputIds());
         ph.put(GraphNames.INPUT_MASK, b.inputMask());
         ph.put(GraphNames.SEGMENT_IDS, b.segmentIds());
         return sd.output(ph, GraphNames.PROBS).get(GraphNames.PROBS);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (rounded != null) {
+            rounded.close();
+        }
     }
 
     /** Index of the largest probability in a row. */

@@ -119,18 +119,24 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
 
     /** {@link Bf16Products}: the products from bf16 copies of their inputs, else (all or nothing) not at all. */
     private boolean runInBf16(CustomOp op, OpContext context, Product[] products) {
-        Map<INDArray, INDArray> copies = new IdentityHashMap<>(); // matmul_bp's eps is in both products
+        Map<INDArray, INDArray> copies = new IdentityHashMap<>(); // this op's own; matmul_bp's eps is in both products
         try {
             Product[] rounded = new Product[products.length];
             for (int k = 0; k < products.length; k++) {
                 Product p = products[k];
-                rounded[k] = new Product(copies.computeIfAbsent(p.a, x -> x.castTo(DataType.BFLOAT16)), p.ta,
-                        copies.computeIfAbsent(p.b, x -> x.castTo(DataType.BFLOAT16)), p.tb, p.c, p.alpha, p.beta);
+                rounded[k] = new Product(rounded(p.a, copies), p.ta, rounded(p.b, copies), p.tb, p.c, p.alpha,
+                        p.beta);
             }
             return runAll(op, context, rounded, Product::prepareBf16, Bf16Products.COMPUTED);
         } finally {
             copies.values().forEach(INDArray::close);
         }
+    }
+
+    /** A weight's kept bf16 copy ({@link Bf16Products.RoundedWeights}), else {@code x} rounded for this op alone. */
+    private static INDArray rounded(INDArray x, Map<INDArray, INDArray> copies) {
+        INDArray kept = Bf16Products.keptCopy(x);
+        return kept != null ? kept : copies.computeIfAbsent(x, y -> y.castTo(DataType.BFLOAT16));
     }
 
     private boolean runLayerNorm(CustomOp op, OpContext context) {

@@ -188,9 +188,10 @@ public record RunFolder(Path dir) {
 
     /**
      * The trained classifier, for inference: model, labels, vocabulary, feature settings (at the run's
-     * {@code features.inference-max-length}), base-model casing.
+     * {@code features.inference-max-length}), base-model casing; its passes in {@code precision} (this machine's
+     * {@code inference.precision}, not the run's).
      */
-    public Classifier classifier() {
+    public Classifier classifier(Settings.Precision precision) {
         requireServable();
         ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
         Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features().atInference());
@@ -201,7 +202,7 @@ public record RunFolder(Path dir) {
                 throw new ModelException(file(MODEL) + " has no '" + name + "': not a classifier graph");
             }
         }
-        return new Classifier(sd, featurizer, labels());
+        return new Classifier(sd, featurizer, labels(), precision);
     }
 
     public List<String> labels() {

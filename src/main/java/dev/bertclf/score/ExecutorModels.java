@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import dev.bertclf.config.Settings;
 import dev.bertclf.io.MallocSettings;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.JvmSetup;
@@ -21,7 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * One classifier per executor JVM and run folder, loaded by the first task that needs it and shared by the later
+ * One classifier per executor JVM, run folder and precision, loaded by the first task that needs it and shared by the later
  * ones. The tasks of an executor take turns on it, so each forward pass may use every core the executor was given.
  */
 final class ExecutorModels {
@@ -72,9 +73,11 @@ final class ExecutorModels {
      * @param runDir  the run folder, at a path every executor can read
      * @param threads ND4J threads per forward pass (0 = the cores the cluster manager gave this executor, else the
      *                machine's)
+     * @param precision the passes' ({@code inference.precision})
      */
-    static Model model(String runDir, int threads) {
-        return MODELS.computeIfAbsent(runDir, dir -> load(dir, threads));
+    static Model model(String runDir, int threads, Settings.Precision precision) {
+        return MODELS.computeIfAbsent(runDir + " in " + Settings.nameOf(precision), k -> load(runDir, threads,
+                precision));
     }
 
     /**
@@ -99,7 +102,7 @@ final class ExecutorModels {
         }
     }
 
-    private static Model load(String dir, int threads) {
+    private static Model load(String dir, int threads, Settings.Precision precision) {
         JvmSetup.apply();
         int n = threads > 0 ? threads : launchCores(ProcessHandle.current().info().arguments().map(List::of)
                 .orElse(List.of())).orElse(Runtime.getRuntime().availableProcessors());
@@ -107,7 +110,7 @@ final class ExecutorModels {
         Nd4j.getEnvironment().setMaxThreads(n);
         Nd4j.factory().blas().setMaxThreads(n);
         long start = System.nanoTime();
-        Classifier c = new RunFolder(Path.of(dir)).classifier();
+        Classifier c = new RunFolder(Path.of(dir)).classifier(precision);
         log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, glibc malloc settings {}",
                 dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), n,
                 MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");

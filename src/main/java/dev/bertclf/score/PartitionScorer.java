@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -21,10 +22,11 @@ import java.util.NoSuchElementException;
  * @param textIndex   position of the text column in the input rows
  * @param keptIndexes positions of the input columns copied to the output
  * @param threads     ND4J threads per forward pass (0 = the executor decides: its cores, else its machine's)
+ * @param precision   the forward passes' ({@code inference.precision})
  * @param done        rows scored so far, for the driver's progress bar
  */
 record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batchSize, int threads,
-                       LongAccumulator done)
+                       Settings.Precision precision, LongAccumulator done)
         implements MapPartitionsFunction<Row, Row> {
 
     @Override
@@ -32,7 +34,7 @@ record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batc
         if (!rows.hasNext()) {
             return rows;
         }
-        ExecutorModels.Model model = ExecutorModels.model(runDir, threads);
+        ExecutorModels.Model model = ExecutorModels.model(runDir, threads, precision);
         return new Iterator<>() {
             private final ArrayDeque<Row> scored = new ArrayDeque<>();
 

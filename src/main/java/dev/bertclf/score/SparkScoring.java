@@ -205,7 +205,7 @@ public final class SparkScoring {
         log.info("Scoring {} with {} in batches of {}, {} ND4J threads per forward pass", job.input(),
                 job.run().id(), job.settings().batchSize(), threads == 0 ? "all the executor's" : threads);
         return new PartitionScorer(job.run().dir().toAbsolutePath().toString(), columns.indexOf(job.textColumn()),
-                keptIndexes, job.settings().batchSize(), threads, done);
+                keptIndexes, job.settings().batchSize(), threads, job.precision(), done);
     }
 
     /**

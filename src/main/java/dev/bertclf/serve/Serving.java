@@ -23,13 +23,13 @@ public final class Serving {
     }
 
     /** Starts the server and loads the model; the server answers 503 on /health until the model is ready. */
-    public static PredictionServer start(Settings.ServeSettings ss, RunFolder run) {
+    public static PredictionServer start(Settings.ServeSettings ss, Settings.Precision precision, RunFolder run) {
         run.requireServable();
         PredictionServer server = new PredictionServer(ss);
         server.start();
         try {
             long t0 = System.nanoTime();
-            Classifier classifier = run.classifier();
+            Classifier classifier = run.classifier(precision);
             MicroBatcher batcher = warmedUpBatcher(classifier::predict, ss);
             server.ready(new PredictionServer.Model(run.id(), classifier.labels(), batcher, info(run, classifier)));
             log.info("Model {} loaded in {} s", run.id(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));

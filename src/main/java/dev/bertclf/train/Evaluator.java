@@ -58,8 +58,9 @@ public final class Evaluator {
      * Evaluates in batches of {@code batchSize}, with a progress bar. The rows are batched in order of their
      * length, so that a batch padded to its longest text pads little; the scores do not depend on the order.
      */
-    public static Report evaluate(String name, SameDiff sd, Featurizer f, List<LabeledText> rows,
-                                  List<String> labels, int batchSize) {
+    public static Report evaluate(String name, Classifier classifier, List<LabeledText> rows, int batchSize) {
+        Featurizer f = classifier.featurizer();
+        List<String> labels = classifier.labels();
         long start = System.nanoTime();
         Evaluation eval = new Evaluation(labels);
         double lossSum = 0;
@@ -69,7 +70,7 @@ public final class Evaluator {
                 List<LabeledText> batch = byLength.subList(from, Math.min(byLength.size(), from + batchSize));
                 Featurizer.Batch b = f.featurize(batch.stream().map(LabeledText::text).toList(),
                         f.settings().fixedLength());
-                INDArray probs = Classifier.probabilities(sd, b);
+                INDArray probs = classifier.probabilities(b);
                 INDArray oneHot = Nd4j.zeros(DataType.FLOAT, batch.size(), labels.size());
                 for (int i = 0; i < batch.size(); i++) {
                     int y = labels.indexOf(batch.get(i).label());

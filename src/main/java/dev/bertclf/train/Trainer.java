@@ -8,6 +8,7 @@ import dev.bertclf.data.Splits;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.nd4jfix.OffHeapRelease;
 import dev.bertclf.nd4jfix.QuietStdout;
+import dev.bertclf.model.Classifier;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.run.RunFolder;
 import me.tongfei.progressbar.ProgressBar;
@@ -121,8 +122,10 @@ public final class Trainer {
             log.info("Epoch {}: train loss {}", epoch + 1, fmt(trainLoss));
             return new TrainingState.EpochSummary(epoch + 1, trainLoss, Double.NaN, Double.NaN, Double.NaN, seconds);
         }
-        Evaluator.Report r = Evaluator.evaluate("validation", sd, featurizer, validation, labels,
-                settings.train().evalBatchSize());
+        Evaluator.Report r;
+        try (Classifier c = new Classifier(sd, featurizer, labels, settings.inference().precision())) {
+            r = Evaluator.evaluate("validation", c, validation, settings.train().evalBatchSize());
+        }
         log.info("Epoch {}: train loss {}, validation loss {}, accuracy {}, macro F1 {}", epoch + 1, fmt(trainLoss),
                 fmt(r.loss()), fmt(r.accuracy()), fmt(r.macroF1()));
         return new TrainingState.EpochSummary(epoch + 1, trainLoss, r.loss(), r.accuracy(), r.macroF1(), seconds);

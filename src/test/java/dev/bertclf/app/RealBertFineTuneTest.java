@@ -5,6 +5,7 @@ import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
 import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
+import dev.bertclf.config.Settings.Precision;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.TextNormalization;
@@ -82,14 +83,16 @@ class RealBertFineTuneTest {
         // tested, and used from the run folder, at the inference length: more of each review than in training
         Featurizer at64 = new Featurizer(run.file(RunFolder.VOCAB), TextNormalization.UNCASED,
                 s.features().atInference());
-        Evaluator.Report reference = Evaluator.evaluate("at 64", r.model(), at64, data.testRows(), run.labels(), 1);
-        Evaluator.Report at48 = Evaluator.evaluate("at 48", r.model(), new Featurizer(run.file(RunFolder.VOCAB),
-                TextNormalization.UNCASED, s.features()), data.testRows(), run.labels(), 1);
+        Evaluator.Report reference = Evaluator.evaluate("at 64", new Classifier(r.model(), at64, run.labels(),
+                Precision.FP32), data.testRows(), 1);
+        Evaluator.Report at48 = Evaluator.evaluate("at 48", new Classifier(r.model(), new Featurizer(
+                run.file(RunFolder.VOCAB), TextNormalization.UNCASED, s.features()), run.labels(), Precision.FP32),
+                data.testRows(), 1);
         assertEquals(reference.accuracy(), r.test().accuracy(), 1e-12);
         assertEquals(reference.loss(), r.test().loss(), 1e-5);
         assertTrue(Math.abs(at48.loss() - r.test().loss()) > 1e-4, "the reviews are longer than 48 word pieces: "
                 + at48.loss() + " vs " + r.test().loss());
-        Classifier loaded = run.classifier();
+        Classifier loaded = run.classifier(Precision.FP32);
         assertEquals(64, loaded.featurizer().settings().maxLength());
         List<String> texts = data.testRows().stream().map(LabeledText::text).toList();
         float[][] fromDisk = loaded.predict(texts);

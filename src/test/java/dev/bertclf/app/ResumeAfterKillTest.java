@@ -8,6 +8,7 @@ import dev.bertclf.TestSettings;
 import dev.bertclf.io.MallocSettings;
 import dev.bertclf.nd4jfix.ArrayCacheOff;
 import dev.bertclf.config.ConfigLoader;
+import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
@@ -95,7 +96,7 @@ class ResumeAfterKillTest {
         JsonNode metrics = new ObjectMapper().readTree(run.file(RunFolder.METRICS).toFile());
         assertEquals(12, metrics.get("steps").asInt());
         assertEquals(3, metrics.get("epochs").size());
-        assertEquals(2, run.classifier().predict(List.of("fine"))[0].length, "loadable, two classes");
+        assertEquals(2, run.classifier(Settings.Precision.FP32).predict(List.of("fine"))[0].length, "loadable, two classes");
 
         Properties uninterrupted = new Properties();
         uninterrupted.setProperty("bertclf.train.runs-dir", tmp.resolve("uninterrupted").toString());

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 
@@ -223,22 +224,46 @@ class ConfigLoaderTest {
 
     @Test
     void bf16IsRefusedOnACpuWithoutBf16ProductsNamingTheCpuAndTheAlternative() {
-        String why = Settings.TrainSettings.bf16Unavailable(Set.of("avx2", "avx512f", "fma"), "Some Xeon");
+        String why = Settings.bf16Unavailable("train.precision", Set.of("avx2", "avx512f", "fma"), "Some Xeon");
         assertTrue(why.contains("bertclf.train.precision = \"bf16\" needs a CPU with bf16 products"), why);
         assertTrue(why.contains("amx_bf16 or avx512_bf16") && why.contains("Some Xeon")
                 && why.contains("use \"fp32\""), why);
-        assertNull(Settings.TrainSettings.bf16Unavailable(Set.of("avx512f", "avx512_bf16"), "Some EPYC"));
-        assertNull(Settings.TrainSettings.bf16Unavailable(Set.of("amx_tile", "amx_bf16"), "Some Xeon"));
+        assertNull(Settings.bf16Unavailable("train.precision", Set.of("avx512f", "avx512_bf16"), "Some EPYC"));
+        assertNull(Settings.bf16Unavailable("train.precision", Set.of("amx_tile", "amx_bf16"), "Some Xeon"));
     }
 
     @Test
     void bf16LoadsExactlyWhereThisCpuHasBf16Products() {
-        Properties bf16 = props("bertclf.train.precision", "bf16");
-        if (CpuInfo.hasBf16()) {
-            assertEquals(Settings.Precision.BF16, ConfigLoader.load(null, bf16).train().precision());
-        } else {
-            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, bf16));
-            assertTrue(e.getMessage().contains("needs a CPU with bf16 products"), e.getMessage());
+        for (String key : List.of("train.precision", "inference.precision")) {
+            Properties bf16 = props("bertclf." + key, "bf16");
+            if (CpuInfo.hasBf16()) {
+                Settings s = ConfigLoader.load(null, bf16);
+                assertEquals(Settings.Precision.BF16, key.startsWith("train") ? s.train().precision()
+                        : s.inference().precision(), key);
+            } else {
+                ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, bf16));
+                assertTrue(e.getMessage().contains("bertclf." + key + " = \"bf16\" needs a CPU with bf16 products"),
+                        e.getMessage());
+            }
         }
+    }
+
+    @Test
+    void inferencePrecisionIsFp32UnlessSetAndUnknownFormatsAreRefused() {
+        assertEquals(Settings.Precision.FP32, ConfigLoader.load(null, props()).inference().precision());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.inference.precision", "int8")));
+        assertTrue(e.getMessage().contains("bertclf.inference.precision = \"int8\" must be one of [bf16, fp32]"),
+                e.getMessage());
+    }
+
+    @Test
+    void aResumedRunTakesTheInferencePrecisionOfTheMachineItResumesOn() throws Exception {
+        // trained on a CPU with bf16, resumed on one that may have none
+        Path saved = Files.writeString(tmp.resolve("config.conf"), ConfigLoader.load(null, props()).render()
+                + "\nbertclf.inference.precision = \"bf16\"\n");
+        Settings resumed = ConfigLoader.loadForResume(saved, props("bertclf.inference.precision", "fp32",
+                "bertclf.train.resume", tmp.toString()));
+        assertEquals(Settings.Precision.FP32, resumed.inference().precision());
     }
 }

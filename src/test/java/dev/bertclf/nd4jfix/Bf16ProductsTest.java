@@ -193,4 +193,34 @@ class Bf16ProductsTest {
         assertTrue(worst < 0.05, "largest relative loss difference " + worst + ": " + fp32 + " vs " + bf16);
         assertTrue(worst > 0, "bf16 losses differ from float32's somewhere");
     }
+
+    @Test
+    void inferenceFromKeptWeightsEqualsRoundingThemInEveryPassAndRoundsEachWeightOnce() {
+        Nd4j.getRandom().setSeed(11);
+        SameDiff sd = SameDiff.create();
+        SDVariable in = sd.placeHolder("in", DataType.FLOAT, -1, 32);
+        SDVariable hidden = sd.nn.tanh(in.mmul(sd.var("w1", random(32, 16))).add(sd.var("b1", random(16))));
+        hidden.mmul(sd.var("w2", random(16, 3))).add("out", sd.constant("b2", random(3)));
+        INDArray features = random(8, 32);
+        Map<String, INDArray> ph = Map.of("in", features);
+        INDArray fp32 = sd.outputSingle(ph, "out").dup();
+        INDArray[] roundedEachPass = new INDArray[1];
+        Bf16Products.during(() -> roundedEachPass[0] = sd.outputSingle(ph, "out").dup());
+
+        try (Bf16Products.RoundedWeights weights = Bf16Products.RoundedWeights.of(sd)) {
+            for (int pass = 0; pass < 3; pass++) {
+                long before = Bf16Products.computed();
+                INDArray kept = Bf16Products.during(weights, () -> sd.outputSingle(ph, "out").dup());
+                assertEquals(before + 2, Bf16Products.computed(), "both products in bf16");
+                assertEquals(roundedEachPass[0], kept, "pass " + pass + ": the weights' kept copies are their rounding");
+                assertEquals(2, weights.kept(), "w1 and w2, each once; the biases are in no product");
+            }
+            double moved = fp32.sub(roundedEachPass[0]).amaxNumber().doubleValue();
+            assertTrue(moved > ROUNDED_AWAY && moved < 5e-2, "bf16 near float32, not equal: " + moved);
+            weights.close();
+            assertEquals(0, weights.kept());
+            assertEquals(roundedEachPass[0], Bf16Products.during(weights, () -> sd.outputSingle(ph, "out").dup()),
+                    "once closed, the weights are rounded in each pass again");
+        }
+    }
 }

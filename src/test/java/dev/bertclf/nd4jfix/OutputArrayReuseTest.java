@@ -5,6 +5,7 @@ import dev.bertclf.TinyGraphs;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.GraphNames;
+import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.TfRuntime;
 import org.junit.jupiter.api.Tag;
@@ -128,7 +129,7 @@ class OutputArrayReuseTest {
     void aClassifierGivesTheSameProbabilitiesBitForBitWithReusedArrays() throws Exception {
         // BERT-base and a head: the rank-4 products of every layer, the head reading the encoder's pooled output
         // under the name an identity op gives it, padded batches of other shapes in between
-        Classifier classifier = RealBert.tinyRun().classifier();
+        Classifier classifier = RealBert.tinyRun().classifier(Settings.Precision.FP32);
         SameDiff sd = classifier.graph();
         Featurizer f = classifier.featurizer();
         List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 10).stream().map(LabeledText::text).toList();

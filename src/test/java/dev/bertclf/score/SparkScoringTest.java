@@ -65,7 +65,7 @@ class SparkScoringTest {
 
     static ScoreJob job(RunFolder run, Path input, Path output, BadRowPolicy badRows) {
         return new ScoreJob(run, input.toString(), output.toString(), "review", badRows,
-                new Settings.ScoreSettings(16, Settings.OutputFormat.AUTO, false, 0));
+                new Settings.ScoreSettings(16, Settings.OutputFormat.AUTO, false, 0), Settings.Precision.FP32);
     }
 
     /** Predict's answers on a CSV, by the id column of each input row: label, then one probability per label. */
@@ -123,7 +123,7 @@ class SparkScoringTest {
         // two tasks at a time on local[2], each on its own pool thread; libgomp spins between parallel regions only
         // while no more threads run them than there are cores, so passes on both threads made each one slower
         assertEquals(Set.of("bertclf-scoring-passes"),
-                ExecutorModels.model(run.dir().toAbsolutePath().toString(), 0).passThreads(),
+                ExecutorModels.model(run.dir().toAbsolutePath().toString(), 0, Settings.Precision.FP32).passThreads(),
                 "every forward pass runs on the executor's one pass thread");
     }
 

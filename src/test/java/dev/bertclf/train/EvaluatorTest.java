@@ -6,6 +6,7 @@ import dev.bertclf.config.Truncation;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.TextNormalization;
+import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.GraphNames;
 import org.junit.jupiter.api.Test;
@@ -100,7 +101,7 @@ class EvaluatorTest {
             right += y == best ? 1 : 0;
         }
 
-        Evaluator.Report report = Evaluator.evaluate("test", sd, f, rows, labels, 3);
+        Evaluator.Report report = Evaluator.evaluate("test", new Classifier(sd, f, labels, Settings.Precision.FP32), rows, 3);
         assertEquals(texts.length, report.examples());
         assertEquals((double) right / texts.length, report.accuracy(), 1e-12);
         assertEquals(lossSum / texts.length, report.loss(), 1e-5);
