@@ -14,12 +14,13 @@ import java.util.function.Supplier;
 
 /**
  * Matrix products from bfloat16-rounded inputs with float32 accumulation and outputs, for training
- * ({@code train.precision = bf16}) and inference ({@code inference.precision = bf16}): inside {@link #during}, every float32 {@code matmul} and {@code matmul_bp} the
- * calling thread runs (the dense layers' {@code [rows, in]·[in, out]} and their two gradient products, the
- * attention's batched products) rounds its two inputs to bf16 and runs on oneDNN's bf16 {@code matmul}, whose
- * output stays float32; weights, gradients, optimizer state and every other op stay float32 (bf16 "mixed precision",
- * float32 master weights). In inference the graph's weights do not change between passes, so {@link RoundedWeights}
- * keeps their bf16 copies for as long as the weights stay as they are, instead of rounding them again in every pass.
+ * ({@code train.precision = bf16}) and inference ({@code inference.precision = bf16}): inside {@link #during},
+ * every float32 {@code matmul} and {@code matmul_bp} the calling thread runs (the dense layers'
+ * {@code [rows, in]·[in, out]} and their two gradient products, the attention's batched products) rounds its two
+ * inputs to bf16 and runs on oneDNN's bf16 {@code matmul}, whose output stays float32; weights, gradients,
+ * optimizer state and every other op stay float32 (bf16 "mixed precision", float32 master weights). In inference the
+ * graph's weights do not change between passes, so {@link RoundedWeights} keeps their bf16 copies for as long as the
+ * weights stay as they are, instead of rounding them again in every pass.
  *
  * <p><b>Symptom:</b> M2.1's own bf16 products run at half its float32 speed (the FFN product of a 16×128 batch
  * 77 ms against 38 ms on an Intel Xeon with AVX512-BF16), so bf16 arrays in the graph would make training slower;

@@ -22,8 +22,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * One classifier per executor JVM, run folder and precision, loaded by the first task that needs it and shared by the later
- * ones. The tasks of an executor take turns on it, so each forward pass may use every core the executor was given.
+ * One classifier per executor JVM, run folder and precision, loaded by the first task that needs it and shared by
+ * the later ones. The tasks of an executor take turns on it, so each forward pass may use every core the executor
+ * was given.
  */
 final class ExecutorModels {
     private static final Logger log = LoggerFactory.getLogger(ExecutorModels.class);

@@ -97,6 +97,7 @@ public final class Serving {
         m.put("labels", c.labels());
         m.put("max_length", c.featurizer().settings().maxLength());
         m.put("truncation", Settings.nameOf(c.featurizer().settings().truncation()));
+        m.put("precision", Settings.nameOf(c.precision()));
         try {
             Map<String, Object> metrics = new ObjectMapper().readValue(run.file(RunFolder.METRICS).toFile(),
                     Map.class);

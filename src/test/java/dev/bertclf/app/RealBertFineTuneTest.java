@@ -142,6 +142,7 @@ class RealBertFineTuneTest {
             assertEquals(false, info.get("cased").asBoolean());
             assertTrue(info.get("base_model_description").asText().contains("uncased"), model.body());
             assertEquals(64, info.get("max_length").asInt(), "the inference length");
+            assertEquals("fp32", info.get("precision").asText(), "this machine's inference.precision");
             assertEquals(r.test().accuracy(), info.get("test").get("accuracy").asDouble(), 1e-9);
         }
     }

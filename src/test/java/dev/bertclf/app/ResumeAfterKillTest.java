@@ -96,7 +96,8 @@ class ResumeAfterKillTest {
         JsonNode metrics = new ObjectMapper().readTree(run.file(RunFolder.METRICS).toFile());
         assertEquals(12, metrics.get("steps").asInt());
         assertEquals(3, metrics.get("epochs").size());
-        assertEquals(2, run.classifier(Settings.Precision.FP32).predict(List.of("fine"))[0].length, "loadable, two classes");
+        assertEquals(2, run.classifier(Settings.Precision.FP32).predict(List.of("fine"))[0].length,
+                "loadable, two classes");
 
         Properties uninterrupted = new Properties();
         uninterrupted.setProperty("bertclf.train.runs-dir", tmp.resolve("uninterrupted").toString());

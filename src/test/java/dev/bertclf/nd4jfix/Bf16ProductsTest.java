@@ -212,7 +212,7 @@ class Bf16ProductsTest {
                 long before = Bf16Products.computed();
                 INDArray kept = Bf16Products.during(weights, () -> sd.outputSingle(ph, "out").dup());
                 assertEquals(before + 2, Bf16Products.computed(), "both products in bf16");
-                assertEquals(roundedEachPass[0], kept, "pass " + pass + ": the weights' kept copies are their rounding");
+                assertEquals(roundedEachPass[0], kept, "pass " + pass + ": the kept copies are the weights' rounding");
                 assertEquals(2, weights.kept(), "w1 and w2, each once; the biases are in no product");
             }
             double moved = fp32.sub(roundedEachPass[0]).amaxNumber().doubleValue();

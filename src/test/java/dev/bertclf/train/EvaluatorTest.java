@@ -101,7 +101,8 @@ class EvaluatorTest {
             right += y == best ? 1 : 0;
         }
 
-        Evaluator.Report report = Evaluator.evaluate("test", new Classifier(sd, f, labels, Settings.Precision.FP32), rows, 3);
+        Evaluator.Report report = Evaluator.evaluate("test", new Classifier(sd, f, labels, Settings.Precision.FP32),
+                rows, 3);
         assertEquals(texts.length, report.examples());
         assertEquals((double) right / texts.length, report.accuracy(), 1e-12);
         assertEquals(lossSum / texts.length, report.loss(), 1e-5);
