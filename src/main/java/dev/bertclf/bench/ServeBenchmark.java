@@ -41,7 +41,7 @@ public final class ServeBenchmark {
     public static void run(Settings s, List<LabeledText> reviews) throws Exception {
         RunFolder run = RunFolder.toServe(s.serve().run(), s.train().runsDir());
         System.out.println("Machine: " + Stats.machineAndCpu());
-        System.out.println("Model: " + run.dir());
+        System.out.println("Model: " + run.dir() + ", " + Settings.nameOf(s.inference().precision()) + " products");
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         measure(s, run, client, texts, true, null);

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Inside {@link Bf16Products#during}, {@code matmul} and {@code matmul_bp} give libnd4j's float32 results for the
  * bf16-rounded inputs (so oneDNN rounded the inputs and nothing else, and summed in float32), for every combination
  * of libnd4j's arguments; outside it nothing changes; a small network trains to float32's losses within bf16's
- * rounding.
+ * rounding; inference from kept bf16 copies of the weights is inference that rounds them in every pass.
  */
 class Bf16ProductsTest {
     /** Float32 sums of 7 products of values in [-1, 1): rounding is far below this. */
