@@ -6,7 +6,6 @@ import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
 import me.tongfei.progressbar.ProgressBar;
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

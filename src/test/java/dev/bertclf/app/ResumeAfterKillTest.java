@@ -9,7 +9,6 @@ import dev.bertclf.io.MallocSettings;
 import dev.bertclf.nd4jfix.ArrayCacheOff;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
-import dev.bertclf.model.Classifier;
 import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;

@@ -24,7 +24,6 @@ import static dev.bertclf.nd4jfix.OneDnnKernelsTest.shape;
 import static dev.bertclf.nd4jfix.OneDnnKernelsTest.toObjects;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Inside {@link Bf16Products#during}, {@code matmul} and {@code matmul_bp} give libnd4j's float32 results for the
