@@ -254,8 +254,11 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         }
     }
 
-    /** Why bf16 products at {@code key} cannot be used on a CPU with {@code flags}, or null where they can. */
-    static String bf16Unavailable(String key, Set<String> flags, String cpuModel) {
+    /**
+     * Why bf16 products at {@code key} cannot be used on a CPU with {@code flags}, or null where they can; also for
+     * the machines that run a classifier elsewhere (a Spark executor).
+     */
+    public static String bf16Unavailable(String key, Set<String> flags, String cpuModel) {
         return CpuInfo.hasBf16(flags) ? null : ConfigLoader.ROOT + "." + key + " = \"bf16\" needs a CPU"
                 + " with bf16 products (flag " + String.join(" or ", CpuInfo.BF16_FLAGS.stream().sorted().toList())
                 + " in /proc/cpuinfo); this one (" + cpuModel + ") has neither: use \"fp32\"";

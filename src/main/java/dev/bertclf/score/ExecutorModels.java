@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.io.MallocSettings;
 import dev.bertclf.model.Classifier;
@@ -10,6 +11,8 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +106,22 @@ final class ExecutorModels {
         }
     }
 
+    /**
+     * Refuses bf16 passes on an executor whose CPU has no bf16 products ({@code avx512_bf16} or {@code amx_bf16} in
+     * {@code flags}). The driver checked its own CPU when it read the configuration; an executor on another machine
+     * may lack them, and would then get oneDNN's slow emulation or libnd4j's float32 products instead of an error.
+     */
+    static void checkCpu(Settings.Precision precision, Set<String> flags, String cpuModel, String host) {
+        if (precision == Settings.Precision.BF16) {
+            String noBf16 = Settings.bf16Unavailable("inference.precision", flags, cpuModel);
+            if (noBf16 != null) {
+                throw new IllegalStateException("the Spark executor on " + host + ": " + noBf16);
+            }
+        }
+    }
+
     private static Model load(String dir, int threads, Settings.Precision precision) {
+        checkCpu(precision, CpuInfo.flags(), CpuInfo.value("model name"), hostName());
         JvmSetup.apply();
         int n = threads > 0 ? threads : launchCores(ProcessHandle.current().info().arguments().map(List::of)
                 .orElse(List.of())).orElse(Runtime.getRuntime().availableProcessors());
@@ -116,6 +134,14 @@ final class ExecutorModels {
                 dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), n,
                 MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
         return new Model(c, passThread(n), ConcurrentHashMap.newKeySet());
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "an unnamed host";
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import dev.bertclf.config.Settings;
 import org.junit.jupiter.api.Test;
 
 import org.nd4j.linalg.factory.Nd4j;
@@ -9,8 +10,12 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.OptionalInt;
+import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ExecutorModelsTest {
@@ -48,6 +53,23 @@ class ExecutorModelsTest {
             passes.shutdownNow();
         }
         assertEquals(machine, ops.ompGetMaxThreads(), "the calling thread keeps its own count");
+    }
+
+    @Test
+    void anExecutorWithoutBf16ProductsRefusesBf16PassesNamingItsHostAndCpu() {
+        Set<String> avx512Only = Set.of("avx2", "avx512f", "avx512bw");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ExecutorModels.checkCpu(
+                Settings.Precision.BF16, avx512Only, "AMD EPYC 7B12", "worker-3"));
+        assertTrue(e.getMessage().contains("worker-3"), e.getMessage());
+        assertTrue(e.getMessage().contains("AMD EPYC 7B12"), e.getMessage());
+        assertTrue(e.getMessage().contains("bertclf.inference.precision"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"fp32\""), e.getMessage());
+        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.FP32, avx512Only, "AMD EPYC 7B12",
+                "worker-3"), "float32 runs anywhere");
+        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.BF16, Set.of("avx512f", "avx512_bf16"),
+                "AMD EPYC 9B14", "worker-4"));
+        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.BF16, Set.of("amx_tile", "amx_bf16"),
+                "Intel Xeon Platinum 8481C", "worker-5"));
     }
 
     @Test
