@@ -118,7 +118,8 @@ public final class BenchmarkCommand {
             }
             Settings s = Cli.settings(new String[0]);
             ScoreBenchmark.run(Path.of(args[0]), reviews(s, args.length > 3 ? Integer.parseInt(args[3]) : 2000),
-                    Path.of(args[1]), Path.of(args[2]), Path.of("target", "score-benchmark"));
+                    Path.of(args[1]), Path.of(args[2]), Path.of("target", "score-benchmark"),
+                    s.inference().precision());
             return Cli.OK;
         });
     }

@@ -118,8 +118,7 @@ public final class PeerBenchmark {
         List<String> cmd = new ArrayList<>();
         cmd.add(ChildJvm.java());
         cmd.addAll(ChildJvm.inheritedOptions());
-        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bertclf.")).sorted()
-                .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
+        cmd.addAll(ChildJvm.propertyOptions("bertclf."));
         cmd.add("-Dbertclf.data.test=" + testCsv);
         cmd.add("-cp");
         cmd.add(String.join(java.io.File.pathSeparator, ChildJvm.classPath()));

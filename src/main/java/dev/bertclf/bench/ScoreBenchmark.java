@@ -1,5 +1,6 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.config.Settings;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.io.ChildJvm;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * Batch scoring speed: {@code Predict} (one JVM, no Spark) against {@code Score} on {@code local[1]},
  * {@code local[2]} and a two-worker standalone cluster on loopback (one core each), over the same reviews. Each
  * runs as its own process(es), timed from start to exit (JVM start and model loading included); the peak RSS of
- * every JVM is sampled from /proc while it runs.
+ * every JVM is sampled from /proc while it runs. Each driver gets this JVM's {@code bertclf.*} settings (such as
+ * {@code -Dbertclf.inference.precision=bf16}); the executors get the driver's.
  */
 public final class ScoreBenchmark {
     /** Executor heap and off-heap for BERT-base: loading model.fb takes about 3x its size on the heap. */
@@ -43,8 +45,8 @@ public final class ScoreBenchmark {
      * @param work the benchmark's own folder (inputs, outputs, the cluster's logs), emptied first so that a run does
      *             not stop on the outputs of the one before
      */
-    public static void run(Path runDir, List<LabeledText> reviews, Path sparkHome, Path jobJar, Path work)
-            throws IOException, InterruptedException {
+    public static void run(Path runDir, List<LabeledText> reviews, Path sparkHome, Path jobJar, Path work,
+            Settings.Precision precision) throws IOException, InterruptedException {
         AtomicFiles.deleteRecursively(work);
         Files.createDirectories(work);
         Path input = writeInput(work.resolve("reviews.csv"), reviews);
@@ -59,13 +61,15 @@ public final class ScoreBenchmark {
         }
         try (StandaloneCluster cluster = StandaloneCluster.start(sparkHome, work.resolve("cluster"), 2, 1,
                 EXECUTOR_MEMORY)) {
-            List<String> submit = cluster.submitCommand(List.of("-Xmx1g"), List.of("spark.executor.memory="
+            List<String> driver = new ArrayList<>(List.of("-Xmx1g"));
+            driver.addAll(ChildJvm.propertyOptions("bertclf."));
+            List<String> submit = cluster.submitCommand(driver, List.of("spark.executor.memory="
                     + EXECUTOR_MEMORY, "spark.executor.extraJavaOptions=" + EXECUTOR_OFF_HEAP), jobJar, "Score",
                     List.of(runDir.toString(), input.toString(), work.resolve("cluster.parquet").toString()));
             System.out.println("spark-submit equivalent: " + String.join(" ", submit));
             results.add(timed("Score on 2 workers x 1 core", reviews.size(), Map.of("cluster", cluster), submit));
         }
-        print(results);
+        print(results, precision);
     }
 
     private static Path writeInput(Path file, List<LabeledText> reviews) throws IOException {
@@ -82,6 +86,7 @@ public final class ScoreBenchmark {
     private static List<String> jvm(List<String> classPath, List<String> options, String mainClass, Path... args) {
         List<String> cmd = new ArrayList<>(List.of(ChildJvm.java()));
         cmd.addAll(ChildJvm.inheritedOptions());
+        cmd.addAll(ChildJvm.propertyOptions("bertclf."));
         cmd.addAll(options);
         cmd.addAll(classPath);
         cmd.add(mainClass);
@@ -131,8 +136,9 @@ public final class ScoreBenchmark {
         }
     }
 
-    private static void print(List<Result> results) {
-        System.out.printf("%nBatch scoring, %s, %s%n", Stats.cpuModel(), Stats.machine());
+    private static void print(List<Result> results, Settings.Precision precision) {
+        System.out.printf("%nBatch scoring, %s, %s, %s products%n", Stats.cpuModel(), Stats.machine(),
+                Settings.nameOf(precision));
         System.out.println("| run | rows | wall s | rows/s | peak RSS per JVM (GB) |");
         System.out.println("| --- | ---: | ---: | ---: | --- |");
         for (Result r : results) {

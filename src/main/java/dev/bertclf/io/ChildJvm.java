@@ -39,6 +39,17 @@ public final class ChildJvm {
         return inputArguments("-X", "-Dorg.", "--add-opens");
     }
 
+    /**
+     * {@code -Dk=v} for each property of this JVM whose name begins with one of {@code prefixes} ({@code bertclf.}:
+     * the project's settings), sorted: {@code mvn exec:java -D...} sets them as properties of the running JVM, not
+     * as its options, so {@link #inheritedOptions} does not carry them.
+     */
+    public static List<String> propertyOptions(String... prefixes) {
+        return System.getProperties().stringPropertyNames().stream()
+                .filter(k -> Arrays.stream(prefixes).anyMatch(k::startsWith)).sorted()
+                .map(k -> "-D" + k + "=" + System.getProperty(k)).toList();
+    }
+
     /** The options this JVM was started with that begin with one of {@code prefixes}, in their order. */
     static List<String> inputArguments(String... prefixes) {
         List<String> out = new ArrayList<>();

@@ -115,9 +115,7 @@ public final class MallocSettings {
      */
     private static List<String> jvmOptions() {
         List<String> out = new ArrayList<>(ChildJvm.inputArguments("-X", "-D", "--add-opens"));
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("bertclf.") || k.startsWith("spark.")).sorted()
-                .forEach(k -> out.add("-D" + k + "=" + System.getProperty(k)));
+        out.addAll(ChildJvm.propertyOptions("bertclf.", "spark."));
         return out;
     }
 
