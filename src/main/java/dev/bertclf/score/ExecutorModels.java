@@ -130,9 +130,9 @@ final class ExecutorModels {
         Nd4j.factory().blas().setMaxThreads(n);
         long start = System.nanoTime();
         Classifier c = new RunFolder(Path.of(dir)).classifier(precision);
-        log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, glibc malloc settings {}",
-                dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9), n,
-                MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
+        log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, {} products, glibc malloc"
+                + " settings {}", dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9),
+                n, Settings.nameOf(precision), MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
         return new Model(c, passThread(n), ConcurrentHashMap.newKeySet());
     }
 
