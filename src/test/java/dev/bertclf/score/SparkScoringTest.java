@@ -2,9 +2,11 @@ package dev.bertclf.score;
 
 import dev.bertclf.RealBert;
 import dev.bertclf.app.PredictCommand;
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.data.DataException;
+import dev.bertclf.nd4jfix.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
@@ -33,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Batch scoring in a real SparkSession on {@code local[2]}, against {@code Predict} on the same rows of a real run
@@ -64,8 +67,12 @@ class SparkScoringTest {
     }
 
     static ScoreJob job(RunFolder run, Path input, Path output, BadRowPolicy badRows) {
+        return job(run, input, output, badRows, Settings.Precision.FP32);
+    }
+
+    static ScoreJob job(RunFolder run, Path input, Path output, BadRowPolicy badRows, Settings.Precision precision) {
         return new ScoreJob(run, input.toString(), output.toString(), "review", badRows,
-                new Settings.ScoreSettings(16, Settings.OutputFormat.AUTO, false, 0), Settings.Precision.FP32);
+                new Settings.ScoreSettings(16, Settings.OutputFormat.AUTO, false, 0), precision);
     }
 
     /** Predict's answers on a CSV, by the id column of each input row: label, then one probability per label. */
@@ -125,6 +132,34 @@ class SparkScoringTest {
         assertEquals(Set.of("bertclf-scoring-passes"),
                 ExecutorModels.model(run.dir().toAbsolutePath().toString(), 0, Settings.Precision.FP32).passThreads(),
                 "every forward pass runs on the executor's one pass thread");
+    }
+
+    @Test
+    void withBf16PrecisionTheExecutorsPassesRunInBf16AndAgreeWithPredict() throws IOException {
+        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        Path input = writeCsv(tmp.resolve("rows.csv"), records(FIXTURE).subList(0, 40));
+        Map<String, List<String>> fp32 = predictById(run, input, tmp.resolve("predict.csv"));
+        Path output = tmp.resolve("scored.parquet");
+        long before = Bf16Products.computed();
+
+        ScoreReport report = SparkScoring.score(spark(), job(run, input, output, BadRowPolicy.FAIL,
+                Settings.Precision.BF16));
+
+        assertEquals(40, report.scored());
+        assertTrue(Bf16Products.computed() > before, "the executors' products ran in bf16");
+        double largest = 0;
+        List<Row> rows = spark().read().parquet(output.toString()).collectAsList();
+        assertEquals(40, rows.size());
+        for (Row r : rows) {
+            List<String> e = fp32.get(r.getString(r.fieldIndex("id")));
+            double p32 = Double.parseDouble(e.get(2));
+            double p16 = r.getDouble(r.fieldIndex("p_positive"));
+            largest = Math.max(largest, Math.abs(p16 - p32));
+            if (Math.abs(p32 - 0.5) > 0.1) {
+                assertEquals(e.get(0), r.getString(r.fieldIndex("label")), "label of row " + r.get(0));
+            }
+        }
+        assertTrue(largest > 0 && largest < 0.05, "bf16 probabilities within rounding of fp32's: " + largest);
     }
 
     @Test
