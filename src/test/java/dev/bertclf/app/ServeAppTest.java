@@ -1,0 +1,69 @@
+package dev.bertclf.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.RealBert;
+import dev.bertclf.TestSettings;
+import dev.bertclf.config.CpuInfo;
+import dev.bertclf.config.Settings.Precision;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.run.RunFolder;
+import dev.bertclf.serve.PredictionServer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** {@code Serve} runs its classifier in this machine's {@code inference.precision}, and says which. */
+@Tag("slow")
+class ServeAppTest {
+    @Test
+    void aServerStartedWithBf16PrecisionRunsItsPassesInBf16AndSaysSo() throws Exception {
+        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        RunFolder run = RealBert.tinyRun();
+        List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 6).stream().map(LabeledText::text).toList();
+        float[][] fp32;
+        try (Classifier c = run.classifier(Precision.FP32)) {
+            fp32 = c.predict(texts);
+        }
+        long before = Bf16Products.computed();
+
+        try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + run.dir(),
+                "inference.precision=bf16"))) {
+            HttpClient client = HttpClient.newHttpClient();
+            String body = new ObjectMapper().writeValueAsString(Map.of("texts", texts));
+            HttpResponse<String> res = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/predict"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, res.statusCode(), res.body());
+            assertTrue(Bf16Products.computed() > before, "the served passes' products ran in bf16");
+            JsonNode answers = new ObjectMapper().readTree(res.body());
+            double largest = 0;
+            for (int i = 0; i < texts.size(); i++) {
+                double p16 = answers.get(i).get("probabilities").get("positive").asDouble();
+                largest = Math.max(largest, Math.abs(p16 - fp32[i][1]));
+                if (Math.abs(fp32[i][1] - 0.5) > 0.1) {
+                    assertEquals(fp32[i][1] > 0.5 ? "positive" : "negative", answers.get(i).get("label").asText(),
+                            "text " + i);
+                }
+            }
+            assertTrue(largest > 0 && largest < 0.05, "bf16 probabilities within rounding of fp32's: " + largest);
+            HttpResponse<String> model = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.port() + "/model")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals("bf16", new ObjectMapper().readTree(model.body()).get("precision").asText(), model.body());
+        }
+    }
+}
