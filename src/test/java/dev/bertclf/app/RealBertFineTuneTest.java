@@ -147,14 +147,45 @@ class RealBertFineTuneTest {
         }
     }
 
-    /** The tiny fine-tune's settings, {@code epochs} epochs of 4 steps, with its products in {@code precision}. */
-    private Settings tinyFineTune(RealBert.TinyImdb data, String name, int epochs, String precision) {
+    /**
+     * The tiny fine-tune's settings, {@code epochs} epochs of 4 steps, with its training products in
+     * {@code precision} and its evaluations' in {@code inference}.
+     */
+    private Settings tinyFineTune(RealBert.TinyImdb data, String name, int epochs, String precision,
+            String inference) {
         return TestSettings.with("experiment=" + name, "data.train=" + data.train(), "data.test=" + data.test(),
                 "data.validation=8", "data.download.enabled=false", "model.encoder-layers=2",
                 "features.max-length=48", "train.epochs=" + epochs, "train.batch-size=8",
                 "train.learning-rate=1.5e-4", "train.schedule=constant", "train.warmup=0",
                 "train.checkpoint-every=0", "train.runs-dir=" + tmp.resolve("runs-" + name),
-                "train.eval-batch-size=8", "train.keep-best=false", "train.precision=" + precision);
+                "train.eval-batch-size=8", "train.keep-best=false", "train.precision=" + precision,
+                "inference.precision=" + inference);
+    }
+
+    private Settings tinyFineTune(RealBert.TinyImdb data, String name, int epochs, String precision) {
+        return tinyFineTune(data, name, epochs, precision, "fp32");
+    }
+
+    @Test
+    void withBf16InferenceARunTrainsInFloat32AndEvaluatesInBf16() throws Exception {
+        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
+        TrainingApp.Result fp32 = TrainingApp.run(tinyFineTune(data, "fp32", 1, "fp32", "fp32"));
+        long before = Bf16Products.computed();
+        TrainingApp.Result bf16 = TrainingApp.run(tinyFineTune(data, "bf16-eval", 1, "fp32", "bf16"));
+
+        assertTrue(Bf16Products.computed() > before, "the validation and test evaluations ran in bf16");
+        List<TrainingState.Step> steps = bf16.state().steps();
+        assertEquals(fp32.state().steps().size(), steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            assertEquals(fp32.state().steps().get(i).loss(), steps.get(i).loss(), 0.0, "training stays float32");
+        }
+        // the same trained weights, tested in bf16 and in float32
+        assertEquals(fp32.test().examples(), bf16.test().examples());
+        System.out.printf("test in fp32 and bf16: loss %.6f / %.6f, accuracy %.4f / %.4f%n", fp32.test().loss(),
+                bf16.test().loss(), fp32.test().accuracy(), bf16.test().accuracy());
+        assertTrue(fp32.test().loss() != bf16.test().loss(), "the test evaluation's products were rounded");
+        assertEquals(fp32.test().loss(), bf16.test().loss(), 0.02, "bf16 test loss near float32's");
     }
 
     @Test
