@@ -24,7 +24,9 @@ public final class ScoreCommand {
             RunFolder run = new RunFolder(Path.of(args[0]));
             run.requireServable();
             Cli.DataOptions data = Cli.DataOptions.of(run);
-            Settings s = ConfigLoader.load(null);
+            // on a cluster each executor checks what the settings ask of its CPU (bf16) itself, not the driver
+            Settings s = SparkScoring.executorsRunHere() ? ConfigLoader.load(null)
+                    : ConfigLoader.loadForRemoteExecutors(null);
             ScoreJob job = new ScoreJob(run, args[1], args[2], data.textColumn(), data.badRows(), s.score(),
                     s.inference().precision());
             try (SparkSession spark = SparkScoring.session("Score " + run.id())) {

@@ -33,7 +33,16 @@ public final class ConfigLoader {
      * @param properties     system properties; those under {@code bertclf.} override everything
      */
     public static Settings load(Path experimentFile, Properties properties) {
-        return load(experimentFile, properties, true);
+        return load(experimentFile, properties, true, CpuInfo.Cpu.thisOne());
+    }
+
+    /**
+     * As {@link #load(Path)}, for a Spark driver whose forward passes run on executors elsewhere ({@code Score} on a
+     * cluster): what the settings ask of a CPU ({@code inference.precision = bf16}) is not checked against this
+     * machine's, as each executor checks its own when it loads the model.
+     */
+    public static Settings loadForRemoteExecutors(Path experimentFile) {
+        return load(experimentFile, System.getProperties(), true, null);
     }
 
     /**
@@ -41,10 +50,11 @@ public final class ConfigLoader {
      * keys; files the run read (data, descriptor) need not exist any more.
      */
     public static Settings loadSaved(Path savedConfig) {
-        return load(savedConfig, new Properties(), false);
+        return load(savedConfig, new Properties(), false, null);
     }
 
-    private static Settings load(Path experimentFile, Properties properties, boolean checkFiles) {
+    /** @param cpu the CPU the settings are for, or null where it is not known here (see {@link ConfigValues}) */
+    static Settings load(Path experimentFile, Properties properties, boolean checkFiles, CpuInfo.Cpu cpu) {
         List<String> problems = new ArrayList<>();
         Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf")
                 .getConfig(ROOT);
@@ -58,7 +68,7 @@ public final class ConfigLoader {
         } catch (com.typesafe.config.ConfigException e) {
             throw new ConfigException(List.of(e.getMessage()));
         }
-        Settings s = map(new ConfigValues(c, problems, checkFiles));
+        Settings s = map(new ConfigValues(c, problems, checkFiles, cpu));
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }

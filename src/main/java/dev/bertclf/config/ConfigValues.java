@@ -11,10 +11,12 @@ import java.util.List;
  * Reads typed values from the resolved {@code bertclf} tree for the settings records' factories, recording each
  * problem (and returning a neutral value) instead of throwing, so that every problem is reported at once.
  *
- * @param checkFiles whether files the settings name must exist and this CPU must offer what they ask for (off for
- *                   a run folder's saved config, read on another machine or after its data moved)
+ * @param checkFiles whether files the settings name must exist (off for a run folder's saved config, read on another
+ *                   machine or after its data moved)
+ * @param cpu        the CPU that is to offer what the settings ask for (bf16 products), or null where it is not
+ *                   known here: a saved config, and a Spark driver whose executors check their own
  */
-record ConfigValues(Config c, List<String> problems, boolean checkFiles) {
+record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo.Cpu cpu) {
 
     void problem(String message) {
         problems.add(message);

@@ -15,6 +15,19 @@ public final class CpuInfo {
     private CpuInfo() {
     }
 
+    /** A CPU as far as settings depend on it: its model name and {@code /proc/cpuinfo} flags. */
+    public record Cpu(String model, Set<String> flags) {
+        /** This machine's. */
+        public static Cpu thisOne() {
+            return new Cpu(value("model name"), CpuInfo.flags());
+        }
+
+        /** Whether it computes bf16 products in hardware (AVX512-BF16 or AMX). */
+        public boolean hasBf16() {
+            return CpuInfo.hasBf16(flags);
+        }
+    }
+
     /** The first CPU's value of a {@code /proc/cpuinfo} key ("model name", "flags"), or "unknown". */
     public static String value(String key) {
         try {

@@ -244,10 +244,10 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         }
     }
 
-    /** Refuses bf16 at {@code key} where this CPU has no bf16 products (when the config is for this machine). */
+    /** Refuses bf16 at {@code key} where the CPU the settings are for is known and has no bf16 products. */
     private static void checkBf16(String key, Precision precision, ConfigValues v) {
-        if (v.checkFiles() && precision == Precision.BF16) {
-            String noBf16 = bf16Unavailable(key, CpuInfo.flags(), CpuInfo.value("model name"));
+        if (v.cpu() != null && precision == Precision.BF16) {
+            String noBf16 = bf16Unavailable(key, v.cpu());
             if (noBf16 != null) {
                 v.problem(noBf16);
             }
@@ -258,10 +258,10 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * Why bf16 products at {@code key} cannot be used on a CPU with {@code flags}, or null where they can; also for
      * the machines that run a classifier elsewhere (a Spark executor).
      */
-    public static String bf16Unavailable(String key, Set<String> flags, String cpuModel) {
-        return CpuInfo.hasBf16(flags) ? null : ConfigLoader.ROOT + "." + key + " = \"bf16\" needs a CPU"
+    public static String bf16Unavailable(String key, CpuInfo.Cpu cpu) {
+        return cpu.hasBf16() ? null : ConfigLoader.ROOT + "." + key + " = \"bf16\" needs a CPU"
                 + " with bf16 products (flag " + String.join(" or ", CpuInfo.BF16_FLAGS.stream().sorted().toList())
-                + " in /proc/cpuinfo); this one (" + cpuModel + ") has neither: use \"fp32\"";
+                + " in /proc/cpuinfo); this one (" + cpu.model() + ") has neither: use \"fp32\"";
     }
 
     /**

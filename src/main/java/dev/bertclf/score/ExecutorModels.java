@@ -108,12 +108,13 @@ final class ExecutorModels {
 
     /**
      * Refuses bf16 passes on an executor whose CPU has no bf16 products ({@code avx512_bf16} or {@code amx_bf16} in
-     * {@code flags}). The driver checked its own CPU when it read the configuration; an executor on another machine
-     * may lack them, and would then get oneDNN's slow emulation or libnd4j's float32 products instead of an error.
+     * its flags). A driver on {@code local[N]} checked its own CPU, this one, when it read the configuration; a
+     * driver on a cluster checks none ({@code ConfigLoader.loadForRemoteExecutors}), and an executor without them
+     * would get oneDNN's slow emulation or libnd4j's float32 products instead of an error.
      */
-    static void checkCpu(Settings.Precision precision, Set<String> flags, String cpuModel, String host) {
+    static void checkCpu(Settings.Precision precision, CpuInfo.Cpu cpu, String host) {
         if (precision == Settings.Precision.BF16) {
-            String noBf16 = Settings.bf16Unavailable("inference.precision", flags, cpuModel);
+            String noBf16 = Settings.bf16Unavailable("inference.precision", cpu);
             if (noBf16 != null) {
                 throw new IllegalStateException("the Spark executor on " + host + ": " + noBf16);
             }
@@ -121,7 +122,7 @@ final class ExecutorModels {
     }
 
     private static Model load(String dir, int threads, Settings.Precision precision) {
-        checkCpu(precision, CpuInfo.flags(), CpuInfo.value("model name"), hostName());
+        checkCpu(precision, CpuInfo.Cpu.thisOne(), hostName());
         JvmSetup.apply();
         int n = threads > 0 ? threads : launchCores(ProcessHandle.current().info().arguments().map(List::of)
                 .orElse(List.of())).orElse(Runtime.getRuntime().availableProcessors());

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
@@ -224,12 +225,15 @@ class ConfigLoaderTest {
 
     @Test
     void bf16IsRefusedOnACpuWithoutBf16ProductsNamingTheCpuAndTheAlternative() {
-        String why = Settings.bf16Unavailable("train.precision", Set.of("avx2", "avx512f", "fma"), "Some Xeon");
+        String why = Settings.bf16Unavailable("train.precision", new CpuInfo.Cpu("Some Xeon", Set.of("avx2",
+                "avx512f", "fma")));
         assertTrue(why.contains("bertclf.train.precision = \"bf16\" needs a CPU with bf16 products"), why);
         assertTrue(why.contains("amx_bf16 or avx512_bf16") && why.contains("Some Xeon")
                 && why.contains("use \"fp32\""), why);
-        assertNull(Settings.bf16Unavailable("train.precision", Set.of("avx512f", "avx512_bf16"), "Some EPYC"));
-        assertNull(Settings.bf16Unavailable("train.precision", Set.of("amx_tile", "amx_bf16"), "Some Xeon"));
+        assertNull(Settings.bf16Unavailable("train.precision", new CpuInfo.Cpu("Some EPYC", Set.of("avx512f",
+                "avx512_bf16"))));
+        assertNull(Settings.bf16Unavailable("train.precision", new CpuInfo.Cpu("Some Xeon", Set.of("amx_tile",
+                "amx_bf16"))));
     }
 
     @Test
@@ -244,6 +248,24 @@ class ConfigLoaderTest {
                 ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, bf16));
                 assertTrue(e.getMessage().contains("bertclf." + key + " = \"bf16\" needs a CPU with bf16 products"),
                         e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void bf16IsCheckedAgainstTheCpuTheSettingsAreForAndNotWhereThatCpuIsElsewhere() {
+        CpuInfo.Cpu noBf16 = new CpuInfo.Cpu("Some Xeon", Set.of("avx2", "avx512f"));
+        CpuInfo.Cpu withBf16 = new CpuInfo.Cpu("Some EPYC", Set.of("avx512f", "avx512_bf16"));
+        for (String key : List.of("train.precision", "inference.precision")) {
+            Properties bf16 = props("bertclf." + key, "bf16");
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, bf16, true,
+                    noBf16));
+            assertTrue(e.getMessage().contains("bertclf." + key + " = \"bf16\" needs a CPU with bf16 products")
+                    && e.getMessage().contains("Some Xeon"), e.getMessage());
+            for (CpuInfo.Cpu cpu : Arrays.asList(withBf16, null)) { // null: a Spark driver's executors elsewhere
+                Settings s = ConfigLoader.load(null, bf16, true, cpu);
+                assertEquals(Settings.Precision.BF16, key.startsWith("train") ? s.train().precision()
+                        : s.inference().precision(), key + " on " + cpu);
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import org.junit.jupiter.api.Test;
 
@@ -57,19 +58,19 @@ class ExecutorModelsTest {
 
     @Test
     void anExecutorWithoutBf16ProductsRefusesBf16PassesNamingItsHostAndCpu() {
-        Set<String> avx512Only = Set.of("avx2", "avx512f", "avx512bw");
+        CpuInfo.Cpu avx512Only = new CpuInfo.Cpu("AMD EPYC 7B12", Set.of("avx2", "avx512f", "avx512bw"));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> ExecutorModels.checkCpu(
-                Settings.Precision.BF16, avx512Only, "AMD EPYC 7B12", "worker-3"));
+                Settings.Precision.BF16, avx512Only, "worker-3"));
         assertTrue(e.getMessage().contains("worker-3"), e.getMessage());
         assertTrue(e.getMessage().contains("AMD EPYC 7B12"), e.getMessage());
         assertTrue(e.getMessage().contains("bertclf.inference.precision"), e.getMessage());
         assertTrue(e.getMessage().contains("\"fp32\""), e.getMessage());
-        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.FP32, avx512Only, "AMD EPYC 7B12",
-                "worker-3"), "float32 runs anywhere");
-        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.BF16, Set.of("avx512f", "avx512_bf16"),
-                "AMD EPYC 9B14", "worker-4"));
-        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.BF16, Set.of("amx_tile", "amx_bf16"),
-                "Intel Xeon Platinum 8481C", "worker-5"));
+        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.FP32, avx512Only, "worker-3"),
+                "float32 runs anywhere");
+        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.BF16, new CpuInfo.Cpu("AMD EPYC 9B14",
+                Set.of("avx512f", "avx512_bf16")), "worker-4"));
+        assertDoesNotThrow(() -> ExecutorModels.checkCpu(Settings.Precision.BF16, new CpuInfo.Cpu(
+                "Intel Xeon Platinum 8481C", Set.of("amx_tile", "amx_bf16")), "worker-5"));
     }
 
     @Test
