@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -255,8 +254,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     }
 
     /**
-     * Why bf16 products at {@code key} cannot be used on a CPU with {@code flags}, or null where they can; also for
-     * the machines that run a classifier elsewhere (a Spark executor).
+     * Why bf16 products at {@code key} cannot be used on {@code cpu}, or null where they can; also for the machines
+     * that run a classifier elsewhere (a Spark executor).
      */
     public static String bf16Unavailable(String key, CpuInfo.Cpu cpu) {
         return cpu.hasBf16() ? null : ConfigLoader.ROOT + "." + key + " = \"bf16\" needs a CPU"

@@ -131,9 +131,10 @@ final class ExecutorModels {
         Nd4j.factory().blas().setMaxThreads(n);
         long start = System.nanoTime();
         Classifier c = new RunFolder(Path.of(dir)).classifier(precision);
+        String seconds = String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9);
         log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, {} products, glibc malloc"
-                + " settings {}", dir, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9),
-                n, Settings.nameOf(precision), MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
+                + " settings {}", dir, seconds, n, Settings.nameOf(precision),
+                MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
         return new Model(c, passThread(n), ConcurrentHashMap.newKeySet());
     }
 

@@ -44,14 +44,6 @@ public final class SparkScoring {
      * started for it get the malloc settings of {@link MallocSettings} in their environment, unless the
      * submission sets {@code spark.executorEnv.*} itself.
      */
-    /**
-     * Whether {@link #session}'s executors run in this JVM: {@code spark.master} unset (so {@code local[*]}) or
-     * {@code local[...]}.
-     */
-    public static boolean executorsRunHere() {
-        return new SparkConf().get("spark.master", "local[*]").startsWith("local");
-    }
-
     public static SparkSession session(String appName) {
         SparkConf conf = new SparkConf().setAppName(appName);
         if (!conf.contains("spark.master")) {
@@ -65,6 +57,14 @@ public final class SparkScoring {
                     + "mvn exec:java, which sets them.", MallocSettings.ENVIRONMENT);
         }
         return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    /**
+     * Whether {@link #session}'s executors run in this JVM: {@code spark.master} unset (so {@code local[*]}) or
+     * {@code local[...]}.
+     */
+    public static boolean executorsRunHere() {
+        return new SparkConf().get("spark.master", "local[*]").startsWith("local");
     }
 
     public static ScoreReport score(SparkSession spark, ScoreJob job) {
