@@ -5,6 +5,7 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.CacheBuildJvm;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
@@ -91,8 +92,9 @@ public final class TrainingApp {
     /** The pretrained BERT (from the model cache) with the classifier head for the data's labels. */
     private static Model buildModel(Settings s, TrainingData data) {
         ModelDescriptor descriptor = ModelDescriptor.load(s.model().descriptorFile());
-        PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir(),
-                MavenArtifacts.Repositories.of(s.model()));
+        MavenArtifacts.Repositories repos = MavenArtifacts.Repositories.of(s.model());
+        CacheBuildJvm.ensureBuilt(s.model().descriptorFile(), s.model().cacheDir(), repos);
+        PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir(), repos);
         ClassifierHead.attach(bert.sd(), descriptor, data.labels().size(), s.model().encoderLayers(),
                 s.model().frozenLayers(), s.model().dropout(), s.train().seed());
         Featurizer featurizer = new Featurizer(bert.vocab(), descriptor.normalization(), s.features());

@@ -50,6 +50,22 @@ public final class ChildJvm {
                 .map(k -> "-D" + k + "=" + System.getProperty(k)).toList();
     }
 
+    /**
+     * Starts {@code child} (a {@code java} command line) with its output on this JVM's and waits for it to exit; if
+     * this JVM is stopped meanwhile (Ctrl-C, a kill), the child is stopped first. Returns the child's exit code.
+     */
+    public static int runToExit(ProcessBuilder child) throws IOException, InterruptedException {
+        Process p = child.inheritIO().start();
+        Thread stop = new Thread(() -> {
+            p.destroy();
+            p.onExit().join();
+        }, "stop-child-jvm");
+        Runtime.getRuntime().addShutdownHook(stop);
+        int code = p.waitFor();
+        Runtime.getRuntime().removeShutdownHook(stop);
+        return code;
+    }
+
     /** The options this JVM was started with that begin with one of {@code prefixes}, in their order. */
     static List<String> inputArguments(String... prefixes) {
         List<String> out = new ArrayList<>();

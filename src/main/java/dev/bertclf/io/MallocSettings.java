@@ -70,18 +70,10 @@ public final class MallocSettings {
         cmd.add(String.join(java.io.File.pathSeparator, ChildJvm.classPath()));
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().putAll(childEnvironment(System.getenv()));
         try {
-            Process child = pb.start();
-            Thread stopChild = new Thread(() -> { // Ctrl-C, kill: the command shuts down as it would here
-                child.destroy();
-                child.onExit().join();
-            }, "stop-relaunched-command");
-            Runtime.getRuntime().addShutdownHook(stopChild);
-            int code = child.waitFor();
-            Runtime.getRuntime().removeShutdownHook(stopChild);
-            return OptionalInt.of(code);
+            return OptionalInt.of(ChildJvm.runToExit(pb)); // Ctrl-C, kill: the command shuts down as it would here
         } catch (IOException e) {
             System.err.println("Could not start a JVM with " + ENVIRONMENT + " (" + e.getMessage()
                     + "); running in this one");

@@ -22,6 +22,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
@@ -40,6 +41,8 @@ public final class PretrainedBert {
     public static final String VOCAB_FILE = "vocab.txt";
     public static final String FROZEN_FILE = "frozen.pb";
     private static final String STAMP_FILE = "cache.json";
+    /** Caches built in this JVM (tests: {@link CacheBuildJvm} builds in another). */
+    static final AtomicInteger BUILDS = new AtomicInteger();
 
     /**
      * A loaded pretrained model.
@@ -90,6 +93,12 @@ public final class PretrainedBert {
         removeUnpacked(d, folder);
         Vocab.checkDeclaredSize(Vocab.read(folder.resolve(VOCAB_FILE)), folder.resolve(VOCAB_FILE), d);
         return folder;
+    }
+
+    /** Whether the cache of {@code d} under {@code cacheDir} is complete and current (then loading builds nothing). */
+    public static boolean isBuilt(ModelDescriptor d, Path cacheDir) {
+        Path folder = cacheFolder(d, cacheDir);
+        return isComplete(folder, folder.getFileName().toString());
     }
 
     /** The cache folder for a descriptor: {@code cacheDir/<name>/<key>}. */
@@ -158,6 +167,7 @@ public final class PretrainedBert {
     }
 
     private static void build(ModelDescriptor d, Path folder, String key, MavenArtifacts.Repositories repos) {
+        BUILDS.incrementAndGet();
         long start = System.nanoTime();
         try {
             Files.createDirectories(folder);
@@ -216,9 +226,7 @@ public final class PretrainedBert {
 
     /** The imported graph, then the stamp naming its cache key (written last: a cache without it is rebuilt). */
     private static void writeModel(SameDiff sd, Path folder, String key, String sourceName) {
-        Path tmp = AtomicFiles.temp(folder.resolve(MODEL_FILE));
-        sd.save(tmp.toFile(), false);
-        AtomicFiles.commit(tmp, folder.resolve(MODEL_FILE));
+        SavedGraphs.save(sd, folder.resolve(MODEL_FILE));
         long size;
         try {
             size = Files.size(folder.resolve(MODEL_FILE));

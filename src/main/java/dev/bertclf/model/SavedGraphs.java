@@ -9,19 +9,41 @@ import dev.bertclf.nd4jfix.OutputArrayReuse;
 import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
 import dev.bertclf.nd4jfix.TanhThroughOneDnn;
 import dev.bertclf.nd4jfix.UnfilledBuffers;
+import dev.bertclf.io.AtomicFiles;
 import org.nd4j.autodiff.samediff.SameDiff;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /**
- * Loads a SameDiff graph this project saved (the model cache's, a run folder's): every graph file is read here, so
+ * Saves and loads the SameDiff graphs this project writes (the model cache's, a run folder's). Loads a graph (the model cache's, a run folder's): every graph file is read here, so
  * the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference through
  * {@link OutputArrayReuse}'s sessions, two slow kernels and the fused GELU through oneDNN ({@link OneDnnKernels};
  * where it is not installed, the GELU is expanded back into ND4J's ops), and new arrays are not zero-filled where
  * none of their values are asked for ({@link UnfilledBuffers}).
  */
 public final class SavedGraphs {
+    /** Bytes handed to the file at a time (see {@link #save}). */
+    static final int CHUNK_BYTES = 1 << 20;
+
     private SavedGraphs() {
+    }
+
+    /**
+     * Writes {@code sd} without updater state to {@code file} atomically and durably ({@link AtomicFiles#write}),
+     * byte for byte what {@code SameDiff.save} writes. M2.1's {@code save} hands its whole FlatBuffers image (the size
+     * of the weights: 438 MB for BERT-base) to one {@code write}, for which the JDK copies it into native memory of
+     * that size; here it goes out in chunks of {@link #CHUNK_BYTES}, so saving needs no native copy of the image.
+     */
+    public static void save(SameDiff sd, Path file) {
+        ByteBuffer image = sd.asFlatBuffers(false);
+        AtomicFiles.write(file, out -> {
+            byte[] bytes = image.array();
+            int end = image.arrayOffset() + image.limit();
+            for (int at = image.arrayOffset() + image.position(); at < end; at += CHUNK_BYTES) {
+                out.write(bytes, at, Math.min(CHUNK_BYTES, end - at));
+            }
+        });
     }
 
     /** The graph in {@code file}, without the updater state (a run's optimizer state is kept elsewhere). */

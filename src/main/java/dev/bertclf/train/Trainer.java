@@ -5,11 +5,11 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Splits;
-import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.nd4jfix.OffHeapRelease;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.GraphNames;
+import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import me.tongfei.progressbar.ProgressBar;
 import org.deeplearning4j.iterator.BertIterator;
@@ -163,16 +163,13 @@ public final class Trainer {
      * would be stored by class name), so inference needs none of them and renaming them never breaks a model.
      */
     void saveModel() {
-        java.nio.file.Path target = run.file(RunFolder.MODEL);
-        java.nio.file.Path tmp = AtomicFiles.temp(target);
         TrainingConfig tc = sd.getTrainingConfig();
         sd.setTrainingConfig(null);
         try {
-            sd.save(tmp.toFile(), false);
+            SavedGraphs.save(sd, run.file(RunFolder.MODEL));
         } finally {
             sd.setTrainingConfig(tc);
         }
-        AtomicFiles.commit(tmp, target);
     }
 
     private static String fmt(double x) {
