@@ -7,6 +7,7 @@ import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.FusedGelu;
 import dev.bertclf.nd4jfix.LeanAddGradients;
 import dev.bertclf.nd4jfix.MatmulBetaZero;
+import dev.bertclf.nd4jfix.ImportGarbageCollection;
 import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
 import dev.bertclf.nd4jfix.SoftmaxLastAxis;
@@ -79,8 +80,8 @@ public final class BertImporter {
     public static SameDiff importGraph(GraphDef cleaned, ModelDescriptor.Tensors t, String source) {
         checkNames(cleaned, t, source);
         long start = System.nanoTime();
-        SameDiff sd = QuietStdout.call(() -> new TensorflowFrameworkImporter().importFromGraph(cleaned,
-                Collections.emptyMap()));
+        SameDiff sd = ImportGarbageCollection.during(() -> QuietStdout.call(
+                () -> new TensorflowFrameworkImporter().importFromGraph(cleaned, Collections.emptyMap())));
         log.info("Imported {} into SameDiff in {} s: {} ops", source,
                 String.format("%.1f", (System.nanoTime() - start) / 1e9), sd.getOps().size());
         rename(sd, t.inputIds(), GraphNames.INPUT_IDS, source);
