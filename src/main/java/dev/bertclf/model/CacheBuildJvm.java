@@ -21,11 +21,12 @@ import java.util.List;
  * <p>Why: built in the training JVM, BERT-base's cache took that JVM to a peak RSS of 7.8 GB (the importer's heap
  * grows to the launchers' 5 GB limit, and the TF runtime's and the importer's native memory stays with the process
  * under {@link MallocSettings}), where training itself peaks at 4.5-4.7 GB: the first {@code Train} of a fresh
- * checkout needed 3 GB more than every later one. The child exits when the cache is written, returning all of it.
- * <p>Its heap is {@link #heapMegabytes} of the descriptor's parameter count (the import's heap holds about three
- * times the weights at its peak: 1.8 GB for BERT-base's 440 MB), and it runs with glibc's default {@code malloc}
- * (large blocks go back to the system when freed) rather than the launchers' settings, which are for the many
- * same-sized op outputs of training and inference.
+ * checkout needed 3 GB more than every later one. The child exits when the cache is written, returning all of it;
+ * the first run's peak is the child's, 5.3 GB for BERT-base (docs/performance.md, "The first run").
+ * <p>Its heap ({@link #heapMegabytes}) follows from the descriptor's parameter count (the import's live heap reaches
+ * four times the weights: 1.8 GB for BERT-base's 440 MB), and it runs with glibc's default {@code malloc} (large
+ * blocks go back to the system when freed) rather than the launchers' settings, which are for the many same-sized op
+ * outputs of training and inference.
  */
 public final class CacheBuildJvm {
     private static final Logger log = LoggerFactory.getLogger(CacheBuildJvm.class);
@@ -82,7 +83,7 @@ public final class CacheBuildJvm {
         }
     }
 
-    /** The child's heap: 1 GB and three times the {@code float32} weights ({@link #parameters}). */
+    /** The child's heap: 1 GB and three times the {@code float32} weights ({@link #parameters}), in MB. */
     static long heapMegabytes(ModelDescriptor d) {
         return 1024 + 3 * parameters(d) * Float.BYTES / (1 << 20);
     }

@@ -16,11 +16,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /**
- * Saves and loads the SameDiff graphs this project writes (the model cache's, a run folder's). Loads a graph (the model cache's, a run folder's): every graph file is read here, so
- * the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference through
- * {@link OutputArrayReuse}'s sessions, two slow kernels and the fused GELU through oneDNN ({@link OneDnnKernels};
- * where it is not installed, the GELU is expanded back into ND4J's ops), and new arrays are not zero-filled where
- * none of their values are asked for ({@link UnfilledBuffers}).
+ * Saves and loads the SameDiff graphs this project writes (the model cache's, a run folder's). Every graph file is
+ * read here, so the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference
+ * through {@link OutputArrayReuse}'s sessions, two slow kernels and the fused GELU through oneDNN
+ * ({@link OneDnnKernels}; where it is not installed, the GELU is expanded back into ND4J's ops), and new arrays are not
+ * zero-filled where none of their values are asked for ({@link UnfilledBuffers}).
  */
 public final class SavedGraphs {
     /** Bytes handed to the file at a time (see {@link #save}). */

@@ -15,8 +15,8 @@ import java.util.function.Supplier;
  * tensors again as it maps the ops that take them ({@code DefaultImportRunner.initAttributes}), besides the graph's
  * constants, and drops them. Their native memory is freed only when the garbage collector finds their small Java
  * objects unreachable, and the import's own heap use does not bring a collection about in time. Collected as the
- * process grows, the same build peaked at 5.3 GB twice (6.4 GB twice without), in about the same time (docs/performance.md,
- * "The first run").
+ * process grows, the same build peaked at 5.3 GB twice (6.4 GB twice without), in about the same time
+ * (docs/performance.md, "The first run").
  * <p><b>Guarded by:</b> {@code ImportGarbageCollectionTest} (garbage is collected while the work runs; the collector
  * stops with it).
  * <p><b>Remove when:</b> the importer closes the arrays it makes for op attributes, or reuses the constants'.
