@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Turns a pretrained BERT graph into a classifier: optional encoder truncation, a dense softmax head on the pooled
- * output (inverted dropout in training only), softmax cross-entropy, and which weights train.
+ * Turns a pretrained BERT graph into a classifier: optional encoder truncation, the last kept layer computed for
+ * the [CLS] rows only ({@link ClsOnlyLayer}), a dense softmax head on the pooled output (inverted dropout in
+ * training only), softmax cross-entropy, and which weights train.
  *
  * <pre>
  * pooled [batch, hidden] ─┬─ × kernel [hidden, classes] + bias → logits → probs            (inference)
@@ -44,8 +45,8 @@ public final class ClassifierHead {
         if (numClasses < 2) {
             throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + numClasses);
         }
-        SDVariable pooled = encoderLayers < d.layers() ? truncatedPooled(sd, d, encoderLayers)
-                : sd.getVariable(GraphNames.POOLED);
+        SDVariable pooled = encoderLayers > 1 ? ClsOnlyLayer.replacePooled(sd, d, encoderLayers - 1)
+                : encoderLayers < d.layers() ? truncatedPooled(sd, d, encoderLayers) : sd.getVariable(GraphNames.POOLED);
         int hidden = d.hiddenSize();
         SDVariable kernel = sd.var(GraphNames.HEAD_KERNEL,
                 Nd4j.getRandomFactory().getNewRandomInstance(seed).nextGaussian(new long[]{hidden, numClasses})

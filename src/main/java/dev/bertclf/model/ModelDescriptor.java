@@ -22,12 +22,17 @@ import java.nio.file.Path;
  * @param maxPositions  the longest sequence the position embeddings cover
  * @param hiddenSize    width of the pooled output
  * @param layers        number of encoder layers in the graph
+ * @param attentionHeads attention heads per layer ({@code hidden-size / 64} where not declared, as in every
+ *                      Google BERT)
  * @param tensors       tensor names in the source graph
  * @param text          the descriptor as written, kept with every run for provenance
  */
 public record ModelDescriptor(String name, String description, Source source, String vocab, int vocabSize,
                               TextNormalization normalization, int maxPositions, int hiddenSize, int layers,
-                              Tensors tensors, String text) {
+                              int attentionHeads, Tensors tensors, String text) {
+    /** The width of one attention head in Google's BERT models, all sizes. */
+    static final int BERT_HEAD_SIZE = 64;
+
 
     /** Kind of source: a SavedModel zip on the classpath (Maven artifact), a SavedModel folder, or a frozen .pb. */
     public enum SourceType { MAVEN_SAVED_MODEL, SAVED_MODEL, FROZEN_GRAPH }
@@ -89,9 +94,15 @@ public record ModelDescriptor(String name, String description, Source source, St
         var normalization = new TextNormalization(lowerCase,
                 c.hasPath("strip-accents") ? c.getBoolean("strip-accents") : lowerCase,
                 !c.hasPath("split-cjk") || c.getBoolean("split-cjk"));
+        int hidden = c.getInt("hidden-size");
+        int heads = c.hasPath("attention-heads") ? c.getInt("attention-heads") : hidden / BERT_HEAD_SIZE;
+        if (heads < 1 || hidden % heads != 0) {
+            throw new ConfigException.BadValue("attention-heads",
+                    "must divide hidden-size (" + hidden + ") into heads of equal width, got " + heads);
+        }
         return new ModelDescriptor(c.getString("name"), c.hasPath("description") ? c.getString("description") : "",
                 source, c.getString("vocab"), c.hasPath("vocab-size") ? c.getInt("vocab-size") : 0, normalization,
-                c.getInt("max-positions"), c.getInt("hidden-size"), c.getInt("layers"), tensors, text);
+                c.getInt("max-positions"), hidden, c.getInt("layers"), heads, tensors, text);
     }
 
     private static String opt(Config c, String key) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,6 +82,20 @@ class ModelFilesTest {
         Path d = Files.writeString(tmp.resolve("my-bert.conf"), "name = x\nsource { type = frozen-graph }\n");
         ModelException e = assertThrows(ModelException.class, () -> ModelDescriptor.load(d));
         assertTrue(e.getMessage().contains("my-bert.conf") && e.getMessage().contains("source.path"), e.getMessage());
+    }
+
+    @Test
+    void attentionHeadsDefaultToBertsHeadWidthAndMustDivideTheHiddenSize() throws Exception {
+        String text = Files.readString(RealBert.ZOO.resolve("bert-base-uncased.conf"));
+        assertEquals(12, RealBert.descriptor().attentionHeads());
+        ModelDescriptor unstated = ModelDescriptor.load(Files.writeString(tmp.resolve("unstated.conf"),
+                text.replace("attention-heads = 12", "").replace("hidden-size = 768", "hidden-size = 256")));
+        assertEquals(4, unstated.attentionHeads(), "256 / 64, as in Google's BERT-mini");
+        Path bad = Files.writeString(tmp.resolve("five-heads.conf"), text.replace("attention-heads = 12",
+                "attention-heads = 5"));
+        ModelException e = assertThrows(ModelException.class, () -> ModelDescriptor.load(bad));
+        assertTrue(e.getMessage().contains("five-heads.conf") && e.getMessage().contains("attention-heads")
+                && e.getMessage().contains("768"), e.getMessage());
     }
 
     @Test

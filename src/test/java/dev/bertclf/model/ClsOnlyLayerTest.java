@@ -1,0 +1,134 @@
+package dev.bertclf.model;
+
+import dev.bertclf.RealBert;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
+import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.data.TextNormalization;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The last layer computed for the [CLS] rows only gives BERT's pooled output and its gradients: against the TF
+ * runtime, and against the graph's own full-width last layer.
+ */
+@Tag("slow")
+class ClsOnlyLayerTest {
+    private static final List<String> SHORT_TEXTS = List.of("A gem.", "meh",
+            "Terrible acting, worse plot, and the ending made no sense at all.", "I laughed, I cried, I bought it.");
+
+    @Test
+    void pooledOutputEqualsTensorflowsOnRealReviewsAndOnAPaddedBatch() throws Exception {
+        ModelDescriptor d = RealBert.descriptor();
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, RealBert.CACHE);
+        SameDiff sd = bert.sd();
+        ClsOnlyLayer.replacePooled(sd, d, d.layers() - 1);
+        assertNull(sd.getVariable(GraphNames.SEQUENCE), "the full-width sequence output is gone");
+        assertNull(sd.getVariable(String.format(d.tensors().layerOutput(), d.layers() - 1)),
+                "the last layer's full-width output is gone");
+        String queryKernel = String.format(d.tensors().layerVariables(), d.layers() - 1) + "attention/self/query/kernel";
+        List<String> queries = sd.getVariables().get(queryKernel).getInputsForOp();
+        assertEquals(1, queries.size(), "one query projection in the last layer");
+        assertNotEquals(String.format(d.tensors().layerOutput(), d.layers() - 2),
+                sd.getOps().get(queries.get(0)).getInputsToOp().get(0), "the query reads the [CLS] rows, not all");
+        List<String> reviews = RealBert.reviews(RealBert.IMDB_TEST, 6).stream().map(LabeledText::text).toList();
+        for (Featurizer.Batch b : List.of(featurize(bert, reviews, 128, Padding.FIXED),
+                featurize(bert, SHORT_TEXTS, 64, Padding.BATCH))) {
+            INDArray expected;
+            try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
+                expected = tf.run(b.inputIds(), b.inputMask(), b.segmentIds()).get(GraphNames.POOLED);
+            }
+            INDArray pooled = sd.output(inputs(b), GraphNames.POOLED).get(GraphNames.POOLED);
+            assertEquals(List.of(expected.shape()[0], expected.shape()[1]), List.of(pooled.shape()[0],
+                    pooled.shape()[1]));
+            double diff = pooled.sub(expected).amaxNumber().doubleValue();
+            System.out.printf("ClsOnlyLayer %s: max |pooled - TF pooled| %.3g%n",
+                    java.util.Arrays.toString(b.inputIds().shape()), diff);
+            assertTrue(diff <= BertParityTest.POOLED_TOLERANCE, "pooled differs from TensorFlow by " + diff);
+        }
+    }
+
+    @Test
+    void gradientsEqualThoseThroughTheFullWidthLastLayer() {
+        ModelDescriptor d = RealBert.descriptor();
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, RealBert.CACHE);
+        Featurizer.Batch b = featurize(bert, SHORT_TEXTS, 64, Padding.BATCH);
+        SameDiff full = PretrainedBert.load(d, RealBert.CACHE).sd();
+        SameDiff clsOnly = bert.sd();
+        ClsOnlyLayer.replacePooled(clsOnly, d, d.layers() - 1);
+        List<String> weights = new ArrayList<>();
+        for (String w : List.of("attention/self/query/kernel", "attention/self/key/kernel",
+                "attention/self/value/bias", "attention/output/dense/kernel", "attention/output/LayerNorm/gamma",
+                "intermediate/dense/kernel", "output/dense/bias", "output/LayerNorm/beta")) {
+            weights.add(String.format(d.tensors().layerVariables(), d.layers() - 1) + w);
+        }
+        weights.add(String.format(d.tensors().layerVariables(), d.layers() - 2) + "attention/self/query/kernel");
+        weights.add(d.tensors().poolerKernel());
+        Map<String, INDArray> expected = gradients(full, weights, b);
+        Map<String, INDArray> actual = gradients(clsOnly, weights, b);
+        for (String w : weights) {
+            INDArray e = expected.get(w);
+            assertNotNull(actual.get(w), w);
+            double scale = e.amaxNumber().doubleValue();
+            double diff = actual.get(w).sub(e).amaxNumber().doubleValue();
+            System.out.printf("ClsOnlyLayer gradient %s: max |g| %.3g, max |diff| %.3g%n", w, scale, diff);
+            assertTrue(scale > 0, w + " has a gradient");
+            assertTrue(diff <= 1e-3 * scale, w + ": gradients differ by " + diff + " (largest " + scale + ")");
+        }
+    }
+
+    @Test
+    void aTruncatedEncodersPooledOutputEqualsTheFullWidthOne() {
+        ModelDescriptor d = RealBert.descriptor();
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, RealBert.CACHE);
+        Featurizer.Batch b = featurize(bert, SHORT_TEXTS, 64, Padding.BATCH);
+        SameDiff full = PretrainedBert.load(d, RealBert.CACHE).sd();
+        ClassifierHead.truncatedPooled(full, d, 4);
+        INDArray expected = full.output(inputs(b), ClassifierHead.TRUNCATED_POOLED).get(ClassifierHead.TRUNCATED_POOLED);
+        SameDiff sd = bert.sd();
+        ClsOnlyLayer.replacePooled(sd, d, 3);
+        assertNull(sd.getVariable(String.format(d.tensors().layerOutput(), 4)), "layers after the fourth are gone");
+        double diff = sd.output(inputs(b), GraphNames.POOLED).get(GraphNames.POOLED).sub(expected)
+                .amaxNumber().doubleValue();
+        assertTrue(diff <= 1e-5, "pooled output of 4 layers differs by " + diff);
+    }
+
+    /** Gradients of {@code sum(pooled · r)}, {@code r} a fixed random vector, for the given weights. */
+    private static Map<String, INDArray> gradients(SameDiff sd, List<String> weights, Featurizer.Batch b) {
+        INDArray r = Nd4j.getRandomFactory().getNewRandomInstance(7).nextGaussian(new long[]{768, 1})
+                .castTo(DataType.FLOAT);
+        SDVariable loss = sd.getVariable(GraphNames.POOLED).mmul(sd.constant(r)).sum("probe_loss");
+        sd.setLossVariables(loss.name());
+        sd.convertToVariables(weights.stream().map(sd::getVariable).toList());
+        return sd.calculateGradients(inputs(b), weights);
+    }
+
+    private static Featurizer.Batch featurize(PretrainedBert.Loaded bert, List<String> texts, int maxLen,
+                                              Padding padding) {
+        return new Featurizer(bert.vocab(), TextNormalization.UNCASED,
+                new FeatureSettings(maxLen, Truncation.HEAD, 0.25, padding, true))
+                .featurize(texts, padding == Padding.FIXED);
+    }
+
+    private static Map<String, INDArray> inputs(Featurizer.Batch b) {
+        return Map.of(GraphNames.INPUT_IDS, b.inputIds(), GraphNames.INPUT_MASK, b.inputMask(),
+                GraphNames.SEGMENT_IDS, b.segmentIds());
+    }
+}
