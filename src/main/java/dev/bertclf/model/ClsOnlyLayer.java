@@ -62,11 +62,11 @@ final class ClsOnlyLayer {
         SDVariable query = sd.reshape(dense(sd, cls, w + "attention/self/query"), -1, heads, 1, size);
         SDVariable key = headsOf(sd, projection(sd, w + "attention/self/key/bias"), batchSeq, heads, size);
         SDVariable value = headsOf(sd, projection(sd, w + "attention/self/value/bias"), batchSeq, heads, size);
-        SDVariable padding = sd.expandDims(sd.getVariable(GraphNames.INPUT_MASK).castTo(DataType.FLOAT)
-                .rsub(1.0).mul(MASKED_SCORE), 1);
-        SDVariable scores = key.mul(query).sum(3).mul(1.0 / Math.sqrt(size)).add(padding);
+        SDVariable padding = sd.expandDims(sd.expandDims(sd.getVariable(GraphNames.INPUT_MASK)
+                .castTo(DataType.FLOAT).rsub(1.0).mul(MASKED_SCORE), 1), 1);
+        SDVariable scores = sd.mmul(query, key, false, true, false).mul(1.0 / Math.sqrt(size)).add(padding);
         SDVariable probs = sd.nn.softmax(scores, -1);
-        SDVariable context = sd.reshape(value.mul(sd.expandDims(probs, 3)).sum(2), -1, hidden);
+        SDVariable context = sd.reshape(sd.mmul(probs, value), -1, hidden);
         SDVariable attention = layerNorm(sd, dense(sd, context, w + "attention/output/dense").add(cls),
                 w + "attention/output/LayerNorm");
         SDVariable out = layerNorm(sd, dense(sd, gelu(sd, dense(sd, attention, w + "intermediate/dense")),
