@@ -46,7 +46,8 @@ public final class ClassifierHead {
             throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + numClasses);
         }
         SDVariable pooled = encoderLayers > 1 ? ClsOnlyLayer.replacePooled(sd, d, encoderLayers - 1)
-                : encoderLayers < d.layers() ? truncatedPooled(sd, d, encoderLayers) : sd.getVariable(GraphNames.POOLED);
+                : encoderLayers < d.layers() ? truncatedPooled(sd, d, encoderLayers)
+                : sd.getVariable(GraphNames.POOLED);
         int hidden = d.hiddenSize();
         SDVariable kernel = sd.var(GraphNames.HEAD_KERNEL,
                 Nd4j.getRandomFactory().getNewRandomInstance(seed).nextGaussian(new long[]{hidden, numClasses})
@@ -68,7 +69,8 @@ public final class ClassifierHead {
 
     /**
      * Pooled output of the first {@code n} layers, with the pretrained pooler weights: only layers 0..n-1 run.
-     * Layer outputs are {@code [batch * seqLen, hidden]}; the [CLS] row of each example is taken.
+     * Layer outputs are {@code [batch * seqLen, hidden]}; the [CLS] row of each example is taken. Used where the
+     * encoder is cut to its first layer, which {@link ClsOnlyLayer} cannot take (it reads the layer before).
      */
     static SDVariable truncatedPooled(SameDiff sd, ModelDescriptor d, int n) {
         String name = String.format(Locale.ROOT, d.tensors().layerOutput(), n - 1);

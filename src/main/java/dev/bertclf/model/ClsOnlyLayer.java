@@ -22,8 +22,8 @@ import java.util.Locale;
  * <pre>
  * layer input [batch * seqLen, hidden] ─┬─ the graph's own key and value projections → [batch, heads, seqLen, size]
  *                                      └─ [CLS] rows [batch, hidden] → query [batch, heads, 1, size]
- * scores = Σ_size query ⊙ key / √size + (1 - input_mask) · -10000        [batch, heads, seqLen]
- * context = Σ_seqLen softmax(scores) ⊙ value                              [batch, hidden]
+ * scores = query · keyᵀ / √size + (1 - input_mask) · -10000              [batch, heads, 1, seqLen]
+ * context = softmax(scores) · value                                      [batch, heads, 1, size] → [batch, hidden]
  * attention = LayerNorm(context · W_o + b_o + [CLS] rows);  out = LayerNorm(GELU(attention · W_1 + b_1) · W_2 + b_2
  *           + attention);  pooled = tanh(out · W_pooler + b_pooler)        [batch, hidden]
  * </pre>
@@ -79,7 +79,7 @@ final class ClsOnlyLayer {
         return sd.getVariable(GraphNames.POOLED);
     }
 
-    /** {@code x · kernel + bias} for the dense layer whose weights are {@code prefix/kernel} and {@code prefix/bias}. */
+    /** {@code x · kernel + bias}, the dense layer whose weights are {@code prefix/kernel} and {@code prefix/bias}. */
     private static SDVariable dense(SameDiff sd, SDVariable x, String prefix) {
         return x.mmul(weight(sd, prefix + "/kernel")).add(weight(sd, prefix + "/bias"));
     }

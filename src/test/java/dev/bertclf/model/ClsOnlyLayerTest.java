@@ -35,7 +35,7 @@ class ClsOnlyLayerTest {
             "Terrible acting, worse plot, and the ending made no sense at all.", "I laughed, I cried, I bought it.");
 
     @Test
-    void pooledOutputEqualsTensorflowsOnRealReviewsAndOnAPaddedBatch() throws Exception {
+    void pooledOutputEqualsTensorflowsOnRealReviewsOnAPaddedBatchAndOnOneText() throws Exception {
         ModelDescriptor d = RealBert.descriptor();
         PretrainedBert.Loaded bert = PretrainedBert.load(d, RealBert.CACHE);
         SameDiff sd = bert.sd();
@@ -43,14 +43,16 @@ class ClsOnlyLayerTest {
         assertNull(sd.getVariable(GraphNames.SEQUENCE), "the full-width sequence output is gone");
         assertNull(sd.getVariable(String.format(d.tensors().layerOutput(), d.layers() - 1)),
                 "the last layer's full-width output is gone");
-        String queryKernel = String.format(d.tensors().layerVariables(), d.layers() - 1) + "attention/self/query/kernel";
+        String queryKernel = String.format(d.tensors().layerVariables(), d.layers() - 1)
+                + "attention/self/query/kernel";
         List<String> queries = sd.getVariables().get(queryKernel).getInputsForOp();
         assertEquals(1, queries.size(), "one query projection in the last layer");
         assertNotEquals(String.format(d.tensors().layerOutput(), d.layers() - 2),
                 sd.getOps().get(queries.get(0)).getInputsToOp().get(0), "the query reads the [CLS] rows, not all");
         List<String> reviews = RealBert.reviews(RealBert.IMDB_TEST, 6).stream().map(LabeledText::text).toList();
         for (Featurizer.Batch b : List.of(featurize(bert, reviews, 128, Padding.FIXED),
-                featurize(bert, SHORT_TEXTS, 64, Padding.BATCH))) {
+                featurize(bert, SHORT_TEXTS, 64, Padding.BATCH), featurize(bert, SHORT_TEXTS.subList(2, 3), 64,
+                Padding.BATCH))) {
             INDArray expected;
             try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
                 expected = tf.run(b.inputIds(), b.inputMask(), b.segmentIds()).get(GraphNames.POOLED);
@@ -101,7 +103,8 @@ class ClsOnlyLayerTest {
         Featurizer.Batch b = featurize(bert, SHORT_TEXTS, 64, Padding.BATCH);
         SameDiff full = PretrainedBert.load(d, RealBert.CACHE).sd();
         ClassifierHead.truncatedPooled(full, d, 4);
-        INDArray expected = full.output(inputs(b), ClassifierHead.TRUNCATED_POOLED).get(ClassifierHead.TRUNCATED_POOLED);
+        INDArray expected = full.output(inputs(b), ClassifierHead.TRUNCATED_POOLED)
+                .get(ClassifierHead.TRUNCATED_POOLED);
         SameDiff sd = bert.sd();
         ClsOnlyLayer.replacePooled(sd, d, 3);
         assertNull(sd.getVariable(String.format(d.tensors().layerOutput(), 4)), "layers after the fourth are gone");
