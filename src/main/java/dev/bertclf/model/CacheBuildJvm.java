@@ -2,6 +2,7 @@ package dev.bertclf.model;
 
 import dev.bertclf.io.ChildJvm;
 import dev.bertclf.io.MallocSettings;
+import dev.bertclf.nd4jfix.FlatBufferSaveHeap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,8 @@ import java.util.List;
  * checkout needed 3 GB more than every later one. The child exits when the cache is written, returning all of it;
  * the first run's peak is the child's, 5.3 GB for BERT-base (docs/performance.md, "The first run").
  * <p>Its heap ({@link #heapMegabytes}) follows from the descriptor's parameter count (the import's live heap reaches
- * four times the weights: 1.8 GB for BERT-base's 440 MB), and it runs with glibc's default {@code malloc} (large
+ * four times the weights: 1.8 GB for BERT-base's 440 MB), its collector is the parallel one, under which saving
+ * the graph finds its heap ({@link FlatBufferSaveHeap}), and it runs with glibc's default {@code malloc} (large
  * blocks go back to the system when freed) rather than the launchers' settings, which are for the many same-sized op
  * outputs of training and inference.
  */
@@ -47,13 +49,7 @@ public final class CacheBuildJvm {
         Path error = null;
         try {
             error = Files.createTempFile("bertclf-cache-build-", ".txt");
-            List<String> cmd = new ArrayList<>(List.of(ChildJvm.java()));
-            cmd.addAll(ChildJvm.inheritedOptions());
-            cmd.add("-Xmx" + heapMegabytes(d) + "m"); // after the inherited -Xmx: the last one counts
-            cmd.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, ChildJvm.classPath()),
-                    CacheBuildJvm.class.getName(), descriptorFile.toString(), cacheDir.toString(),
-                    repos.remote().toString(), repos.local().toString(), error.toString()));
-            ProcessBuilder pb = new ProcessBuilder(cmd);
+            ProcessBuilder pb = new ProcessBuilder(command(d, descriptorFile, cacheDir, repos, error));
             MallocSettings.ENVIRONMENT.keySet().forEach(pb.environment()::remove);
             log.info("Building the model cache of {} in a JVM of its own (heap {} MB)", d.name(), heapMegabytes(d));
             int code = ChildJvm.runToExit(pb);
@@ -81,6 +77,18 @@ public final class CacheBuildJvm {
                 }
             }
         }
+    }
+
+    /** The child's command line; its error file gets the message of a build that fails. */
+    static List<String> command(ModelDescriptor d, Path descriptorFile, Path cacheDir,
+                                MavenArtifacts.Repositories repos, Path errorFile) {
+        List<String> cmd = new ArrayList<>(List.of(ChildJvm.java()));
+        cmd.addAll(FlatBufferSaveHeap.jvmOptions(ChildJvm.inheritedOptions()));
+        cmd.add("-Xmx" + heapMegabytes(d) + "m"); // after the inherited -Xmx: the last one counts
+        cmd.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, ChildJvm.classPath()),
+                CacheBuildJvm.class.getName(), descriptorFile.toString(), cacheDir.toString(),
+                repos.remote().toString(), repos.local().toString(), errorFile.toString()));
+        return cmd;
     }
 
     /** The child's heap: 1 GB and three times the {@code float32} weights ({@link #parameters}), in MB. */
