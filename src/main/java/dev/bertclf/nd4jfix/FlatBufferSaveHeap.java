@@ -23,7 +23,8 @@ import java.util.List;
  * "Multilingual BERT's first build").
  * <p><b>Guarded by:</b> {@code FlatBufferSaveHeapTest} (a heap fragmented by large arrays gives one larger than any
  * gap under these options and not under G1; a parent's collector gives way), {@code CacheBuildJvmTest} (the build's
- * command line; multilingual BERT's cache built in its own JVM, which under G1 failed in two of three builds).
+ * command line), and the tests of the cased and multilingual models, whose caches the tests build in JVMs of their
+ * own as {@code Train} does (under G1 multilingual BERT's build failed in two of three tries).
  * <p><b>Remove when:</b> SameDiff saves without a heap image of the whole graph (a builder sized for it up front, or
  * arrays streamed to the file).
  */

@@ -26,7 +26,7 @@ class ZooParityTest {
 
     @Test
     void casedBertMatchesTensorflowOnEnglishWhereCaseMatters() throws Exception {
-        PretrainedBert.Loaded bert = PretrainedBert.load(RealBert.descriptor("bert-base-cased"), RealBert.CACHE);
+        PretrainedBert.Loaded bert = RealBert.load("bert-base-cased");
         Featurizer f = new Featurizer(bert.vocab(), bert.descriptor().normalization(), FEATURES);
         List<String> texts = new ArrayList<>(List.of("The US office called us about Apple, not apple pie.",
                 "Mr. Brown met DR. WHO in São Paulo; Café Müller was closed."));
@@ -37,8 +37,7 @@ class ZooParityTest {
 
     @Test
     void multilingualBertMatchesTensorflowOnFrenchGermanChineseArabicAndEmoji() throws Exception {
-        PretrainedBert.Loaded bert = PretrainedBert.load(RealBert.descriptor("bert-base-multilingual-cased"),
-                RealBert.CACHE);
+        PretrainedBert.Loaded bert = RealBert.load("bert-base-multilingual-cased");
         Featurizer f = new Featurizer(bert.vocab(), bert.descriptor().normalization(), FEATURES);
         List<String> texts = new ArrayList<>(RealBert.worldSentences());
         List<LabeledText> reviews = RealBert.reviews(RealBert.FR_DE_REVIEWS, 40);
