@@ -8,7 +8,7 @@ import java.util.List;
  * with the old generation at four fifths of the heap.
  *
  * <p><b>Symptom:</b> building multilingual BERT's model cache in a JVM of its own (heap 3,059 MB, G1, Java 17)
- * failed with {@code OutOfMemoryError: Java heap space} in {@code SameDiff.asFlatBuffers}, twice in two tries,
+ * failed with {@code OutOfMemoryError: Java heap space} in {@code SameDiff.asFlatBuffers} in two of three tries,
  * though a full collection just before had left 0.9 GB of the heap live.
  * <p><b>Cause:</b> M2.1's {@code asFlatBuffers} builds the graph file's image on the heap in a
  * {@code FlatBufferBuilder} that starts at 1 KB and doubles, and {@code BaseDataBuffer.asBytes} first copies each
@@ -24,7 +24,7 @@ import java.util.List;
  * <p><b>Guarded by:</b> {@code FlatBufferSaveHeapTest} (a heap fragmented by large arrays gives one larger than any
  * gap under these options and not under G1; a parent's collector gives way), {@code CacheBuildJvmTest} (the build's
  * command line), and the tests of the cased and multilingual models, whose caches the tests build in JVMs of their
- * own as {@code Train} does (under G1 multilingual BERT's build failed in two of three tries).
+ * own as {@code Train} does.
  * <p><b>Remove when:</b> SameDiff saves without a heap image of the whole graph (a builder sized for it up front, or
  * arrays streamed to the file).
  */
