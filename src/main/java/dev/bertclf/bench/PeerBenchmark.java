@@ -2,6 +2,7 @@ package dev.bertclf.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.io.ChildJvm;
 import dev.bertclf.io.MallocSettings;
 
@@ -10,10 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -31,6 +34,9 @@ public final class PeerBenchmark {
     private static final Pattern FORWARD = Pattern.compile(
             "Forward (\\d+)x(\\d+): SameDiff ([\\d.]+) s \\((\\w+) products\\), TensorFlow ([\\d.]+) s");
     private static final Pattern RSS = Pattern.compile("Peak RSS: ([\\d.]+) GB");
+    /** One small product in the peer's PyTorch, enough for OpenBLAS to pick (and, verbose, print) its kernels. */
+    private static final List<String> BLAS_PROBE = List.of("/usr/bin/python3", "-c",
+            "import torch; torch.mm(torch.rand(9, 9), torch.rand(9, 9))");
 
     /** One figure of one side in one repetition. */
     record Figure(String what, String side, double value, double peakRssGb) {
@@ -47,6 +53,7 @@ public final class PeerBenchmark {
     public static void run(Path peer, String conf, int repetitions, List<int[]> shapes, String testCsv)
             throws Exception {
         System.out.println("Machine: " + Stats.machineAndCpu());
+        Map<String, String> peerEnvironment = peerEnvironment();
         List<Figure> figures = new ArrayList<>();
         for (int rep = 1; rep <= repetitions; rep++) {
             for (int[] s : shapes) {
@@ -60,8 +67,8 @@ public final class PeerBenchmark {
                         + (m.group(4).equals("fp32") ? "" : ", " + m.group(4)) + " (examples/s)";
                 figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(6)),
                         Double.parseDouble(m.group(7)))));
-                JsonNode p = peer(peer, "--batch", String.valueOf(s[0]), "--seq", String.valueOf(s[1]), "--frozen",
-                        String.valueOf(s[2]), "--steps", "5");
+                JsonNode p = peer(peerEnvironment, peer, "--batch", String.valueOf(s[0]), "--seq",
+                        String.valueOf(s[1]), "--frozen", String.valueOf(s[2]), "--steps", "5");
                 figures.add(print(rep, new Figure(what, "peer", p.get("train_examples_per_s").asDouble(),
                         p.get("peak_rss_mb").asDouble() / 1024)));
             }
@@ -74,7 +81,7 @@ public final class PeerBenchmark {
                         + (m.group(4).equals("fp32") ? "" : ", " + m.group(4)) + " (s/batch)";
                 figures.add(print(rep, new Figure(what, "product", Double.parseDouble(m.group(3)), productRss)));
                 figures.add(print(rep, new Figure(what, "TF runtime", Double.parseDouble(m.group(5)), productRss)));
-                JsonNode p = peer(peer, "--batch", m.group(1), "--seq", m.group(2), "--steps", "5");
+                JsonNode p = peer(peerEnvironment, peer, "--batch", m.group(1), "--seq", m.group(2), "--steps", "5");
                 figures.add(print(rep, new Figure(what, "peer", p.get("infer_s_per_batch_median").asDouble(),
                         p.get("peak_rss_mb").asDouble() / 1024)));
             }
@@ -127,10 +134,33 @@ public final class PeerBenchmark {
         return run(cmd, MallocSettings.childEnvironment(System.getenv()));
     }
 
-    static JsonNode peer(Path script, String... args) throws IOException, InterruptedException {
+    /**
+     * The environment the peer runs with: where its OpenBLAS picks kernels narrower than this CPU's vectors, the
+     * widest it has ({@link PeerBlasKernels}). Prints the kernels the peer's products run on.
+     */
+    static Map<String, String> peerEnvironment() throws IOException, InterruptedException {
+        Optional<String> picked = PeerBlasKernels.picked(run(BLAS_PROBE, Map.of("OPENBLAS_VERBOSE", "2")));
+        Optional<String> override = PeerBlasKernels.override(picked, CpuInfo.flags(), System.getenv());
+        if (override.isEmpty()) {
+            String set = System.getenv(PeerBlasKernels.CORETYPE);
+            System.out.println("Peer's OpenBLAS kernels: " + picked.orElse("(not printed)")
+                    + (set == null ? "" : " (" + PeerBlasKernels.CORETYPE + "=" + set + " in the environment)"));
+            return Map.of();
+        }
+        Map<String, String> environment = Map.of(PeerBlasKernels.CORETYPE, override.get());
+        Map<String, String> probe = new HashMap<>(environment);
+        probe.put("OPENBLAS_VERBOSE", "2");
+        System.out.println("Peer's OpenBLAS kernels: " + picked.get() + " by its own choice, narrower than this CPU's"
+                + " vectors; the peer runs with " + PeerBlasKernels.CORETYPE + "=" + override.get() + " (kernels: "
+                + PeerBlasKernels.picked(run(BLAS_PROBE, probe)).orElse("(not printed)") + ")");
+        return environment;
+    }
+
+    static JsonNode peer(Map<String, String> environment, Path script, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script.toString()));
         cmd.addAll(Arrays.asList(args));
-        String out = run(cmd, Map.of()).strip();
+        String out = run(cmd, environment).strip();
         return new ObjectMapper().readTree(out.substring(out.lastIndexOf('\n') + 1));
     }
 
