@@ -145,6 +145,10 @@ public final class PeerBenchmark {
             String set = System.getenv(PeerBlasKernels.CORETYPE);
             System.out.println("Peer's OpenBLAS kernels: " + picked.orElse("(not printed)")
                     + (set == null ? "" : " (" + PeerBlasKernels.CORETYPE + "=" + set + " in the environment)"));
+            if (set != null && PeerBlasKernels.override(picked, CpuInfo.flags(), Map.of()).isPresent()) {
+                System.out.println("WARNING: these kernels are narrower than this CPU's vectors, so the peer runs"
+                        + " slower than it can; unset " + PeerBlasKernels.CORETYPE + " for figures at its full speed");
+            }
             return Map.of();
         }
         Map<String, String> environment = Map.of(PeerBlasKernels.CORETYPE, override.get());
