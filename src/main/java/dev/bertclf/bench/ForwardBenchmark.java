@@ -1,5 +1,6 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
@@ -50,6 +51,7 @@ public final class ForwardBenchmark {
     public static void run(Settings s, List<LabeledText> reviews) throws Exception {
         ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
         System.out.println("Machine: " + Stats.machineAndCpu());
+        System.out.println(TfMklKernels.describe(CpuInfo.value("vendor_id"), CpuInfo.flags(), System.getenv()));
         Path fresh = Files.createTempDirectory("bertclf-bench-cache");
         double importSeconds;
         try {

@@ -54,11 +54,12 @@ public final class PeerBenchmark {
             throws Exception {
         System.out.println("Machine: " + Stats.machineAndCpu());
         Map<String, String> peerEnvironment = peerEnvironment();
+        Map<String, String> tfEnvironment = tfEnvironment();
         List<Figure> figures = new ArrayList<>();
         for (int rep = 1; rep <= repetitions; rep++) {
             for (int[] s : shapes) {
-                String out = product("BenchmarkTraining", testCsv, conf, String.valueOf(s[0]), String.valueOf(s[1]),
-                        String.valueOf(s[2]));
+                String out = product(Map.of(), "BenchmarkTraining", testCsv, conf, String.valueOf(s[0]),
+                        String.valueOf(s[1]), String.valueOf(s[2]));
                 Matcher m = TRAIN.matcher(out);
                 if (!m.find()) {
                     throw new IllegalStateException("no training figure in the product's output:\n" + out);
@@ -72,7 +73,7 @@ public final class PeerBenchmark {
                 figures.add(print(rep, new Figure(what, "peer", p.get("train_examples_per_s").asDouble(),
                         p.get("peak_rss_mb").asDouble() / 1024)));
             }
-            String out = product("BenchmarkForward", testCsv, conf);
+            String out = product(tfEnvironment, "BenchmarkForward", testCsv, conf);
             Matcher m = FORWARD.matcher(out);
             Matcher rss = RSS.matcher(out);
             double productRss = rss.find() ? Double.parseDouble(rss.group(1)) : Double.NaN;
@@ -119,9 +120,11 @@ public final class PeerBenchmark {
 
     /**
      * Runs a product launcher in a child JVM with this JVM's options, its {@code bertclf.*} settings (such as
-     * {@code -Dbertclf.train.precision=bf16}) and the project's class path.
+     * {@code -Dbertclf.train.precision=bf16}) and the project's class path, its environment with {@code environment}
+     * added.
      */
-    static String product(String mainClass, String testCsv, String... args) throws IOException, InterruptedException {
+    static String product(Map<String, String> environment, String mainClass, String testCsv, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ChildJvm.java());
         cmd.addAll(ChildJvm.inheritedOptions());
@@ -131,7 +134,26 @@ public final class PeerBenchmark {
         cmd.add(String.join(java.io.File.pathSeparator, ChildJvm.classPath()));
         cmd.add(mainClass);
         cmd.addAll(Arrays.asList(args));
-        return run(cmd, MallocSettings.childEnvironment(System.getenv()));
+        Map<String, String> all = new HashMap<>(MallocSettings.childEnvironment(System.getenv()));
+        all.putAll(environment);
+        return run(cmd, all);
+    }
+
+    /**
+     * What the forward benchmark's JVM adds to its environment so that the TF runtime's MKL runs kernels this CPU
+     * has ({@link TfMklKernels}). Prints the kernels the TF side runs on.
+     */
+    static Map<String, String> tfEnvironment() {
+        String vendor = CpuInfo.value("vendor_id");
+        Optional<String> type = TfMklKernels.override(vendor, CpuInfo.flags(), System.getenv());
+        if (type.isEmpty()) {
+            System.out.println(TfMklKernels.describe(vendor, CpuInfo.flags(), System.getenv()));
+            return Map.of();
+        }
+        Map<String, String> environment = Map.of(TfMklKernels.DEBUG_CPU_TYPE, type.get());
+        System.out.println("TF runtime's MKL kernels: its generic code path on this " + vendor + " CPU by its own"
+                + " choice; the TF side runs with " + TfMklKernels.DEBUG_CPU_TYPE + "=" + type.get() + " (AVX2)");
+        return environment;
     }
 
     /**
