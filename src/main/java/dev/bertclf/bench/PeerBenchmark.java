@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -145,15 +146,15 @@ public final class PeerBenchmark {
      */
     static Map<String, String> tfEnvironment() {
         String vendor = CpuInfo.value("vendor_id");
-        Optional<String> type = TfMklKernels.override(vendor, CpuInfo.flags(), System.getenv());
+        Set<String> flags = CpuInfo.flags();
+        Optional<String> type = TfMklKernels.override(vendor, flags, System.getenv());
         if (type.isEmpty()) {
-            System.out.println(TfMklKernels.describe(vendor, CpuInfo.flags(), System.getenv()));
+            System.out.println(TfMklKernels.describe(vendor, flags, System.getenv()));
             return Map.of();
         }
-        Map<String, String> environment = Map.of(TfMklKernels.DEBUG_CPU_TYPE, type.get());
         System.out.println("TF runtime's MKL kernels: its generic code path on this " + vendor + " CPU by its own"
                 + " choice; the TF side runs with " + TfMklKernels.DEBUG_CPU_TYPE + "=" + type.get() + " (AVX2)");
-        return environment;
+        return Map.of(TfMklKernels.DEBUG_CPU_TYPE, type.get());
     }
 
     /**
