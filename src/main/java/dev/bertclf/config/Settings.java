@@ -260,7 +260,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     public static String bf16Unavailable(String key, CpuInfo.Cpu cpu) {
         return cpu.hasBf16() ? null : ConfigLoader.ROOT + "." + key + " = \"bf16\" needs a CPU"
                 + " with bf16 products (flag " + String.join(" or ", CpuInfo.BF16_FLAGS.stream().sorted().toList())
-                + " in /proc/cpuinfo); this one (" + cpu.model() + ") has neither: use \"fp32\"";
+                + " in /proc/cpuinfo, not capped off by " + CpuInfo.DNNL_CAP + " or " + CpuInfo.ONEDNN_CAP + "); this one ("
+                + cpu.described() + ") lacks them, as " + cpu.whyNoBf16() + ": use \"fp32\"";
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.bertclf.app;
 
 import dev.bertclf.RealBert;
-import dev.bertclf.config.CpuInfo;
+import dev.bertclf.CpuFeatures;
 import dev.bertclf.nd4jfix.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
@@ -14,7 +14,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code Predict} and {@code Evaluate} run the classifier in the {@code inference.precision} of their own
@@ -29,7 +28,7 @@ class PredictCommandTest {
 
     @Test
     void withBf16PrecisionPredictAndEvaluateRunTheirPassesInBf16() throws Exception {
-        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        CpuFeatures.assumeBf16();
         RunFolder run = RealBert.tinyRun();
         String csv = RealBert.IMDB_TEST.toString();
         Path fp32 = tmp.resolve("fp32.csv");

@@ -3,7 +3,7 @@ package dev.bertclf.app;
 import dev.bertclf.train.TrainingState;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
-import dev.bertclf.config.CpuInfo;
+import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.Precision;
 import dev.bertclf.data.LabeledText;
@@ -36,7 +36,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A short real fine-tune (the first 2 encoder layers of BERT-base, a few dozen real reviews): the loss falls, the
@@ -168,7 +167,7 @@ class RealBertFineTuneTest {
 
     @Test
     void withBf16InferenceARunTrainsInFloat32AndEvaluatesInBf16() throws Exception {
-        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        CpuFeatures.assumeBf16();
         RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
         TrainingApp.Result fp32 = TrainingApp.run(tinyFineTune(data, "fp32", 1, "fp32", "fp32"));
         long before = Bf16Products.computed();
@@ -190,7 +189,7 @@ class RealBertFineTuneTest {
 
     @Test
     void aBf16FineTuneRunsEveryTrainingProductInBf16AndFollowsFloat32sLosses() throws Exception {
-        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        CpuFeatures.assumeBf16();
         RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
         List<TrainingState.Step> fp32 = TrainingApp.run(tinyFineTune(data, "fp32", 3, "fp32")).state().steps();
         long before = Bf16Products.computed();

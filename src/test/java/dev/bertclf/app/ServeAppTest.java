@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
-import dev.bertclf.config.CpuInfo;
+import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings.Precision;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
@@ -23,14 +23,13 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code Serve} runs its classifier in this machine's {@code inference.precision}, and says which. */
 @Tag("slow")
 class ServeAppTest {
     @Test
     void aServerStartedWithBf16PrecisionRunsItsPassesInBf16AndSaysSo() throws Exception {
-        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        CpuFeatures.assumeBf16();
         RunFolder run = RealBert.tinyRun();
         List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 6).stream().map(LabeledText::text).toList();
         float[][] fp32;

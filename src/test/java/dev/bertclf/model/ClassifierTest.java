@@ -1,7 +1,7 @@
 package dev.bertclf.model;
 
 import dev.bertclf.RealBert;
-import dev.bertclf.config.CpuInfo;
+import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings.Precision;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.nd4jfix.Bf16Products;
@@ -13,14 +13,13 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A classifier runs its passes in the precision it was given ({@code inference.precision}). */
 class ClassifierTest {
     @Test
     @Tag("slow")
     void aBf16ClassifierComputesItsProductsInBf16AndPredictsWhatTheFp32OneDoes() throws Exception {
-        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        CpuFeatures.assumeBf16();
         RunFolder run = RealBert.tinyRun();
         Classifier fp32 = run.classifier(Precision.FP32);
         List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 8).stream().map(LabeledText::text).toList();

@@ -1,5 +1,6 @@
 package dev.bertclf.nd4jfix;
 
+import dev.bertclf.CpuFeatures;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -29,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Inside {@link Bf16Products#during}, {@code matmul} and {@code matmul_bp} give libnd4j's float32 results for the
  * bf16-rounded inputs (so oneDNN rounded the inputs and nothing else, and summed in float32), for every combination
  * of libnd4j's arguments; outside it nothing changes; a small network trains to float32's losses within bf16's
- * rounding; inference from kept bf16 copies of the weights is inference that rounds them in every pass.
+ * rounding; inference from kept bf16 copies of the weights is inference that rounds them in every pass. The bf16
+ * cases need a CPU with bf16 products and are skipped elsewhere; the float32 case runs on every CPU.
  */
 class Bf16ProductsTest {
     /** Float32 sums of 7 products of values in [-1, 1): rounding is far below this. */
@@ -89,6 +91,7 @@ class Bf16ProductsTest {
 
     @Test
     void everyTranspositionOfARank2And3ProductIsFloat32OfTheRoundedInputsWithAlphaAndBeta() {
+        CpuFeatures.assumeBf16();
         for (long[] batch : new long[][] {{}, {3}}) {
             for (int f = 0; f < 8; f++) {
                 boolean tx = (f & 1) != 0, ty = (f & 2) != 0, tz = (f & 4) != 0;
@@ -106,6 +109,7 @@ class Bf16ProductsTest {
 
     @Test
     void everyTranspositionOfTheGradientIsFloat32OfTheRoundedInputs() {
+        CpuFeatures.assumeBf16();
         for (long[] batch : new long[][] {{}, {3}}) {
             for (int f = 0; f < 8; f++) {
                 boolean tx = (f & 1) != 0, ty = (f & 2) != 0, tz = (f & 4) != 0;
@@ -121,6 +125,7 @@ class Bf16ProductsTest {
 
     @Test
     void aSingleRowTimesAMatrixRunsDespiteNd4jsUnitStrides() {
+        CpuFeatures.assumeBf16();
         // ND4J gives a [1, K] row strides [1, 1]: oneDNN 2.5 takes that description and then fails to run it
         INDArray row = random(1, K);
         assertFloat32OfRoundedInputs("matmul", flags(false, false, false), new double[] {1, 0},
@@ -179,6 +184,7 @@ class Bf16ProductsTest {
 
     @Test
     void aNetworkTrainedWithBf16ProductsFollowsFloat32sLossesWithinBf16Rounding() {
+        CpuFeatures.assumeBf16();
         List<Double> fp32 = trainingLosses(false, 30);
         long before = Bf16Products.computed();
         List<Double> bf16 = trainingLosses(true, 30);
@@ -195,6 +201,7 @@ class Bf16ProductsTest {
 
     @Test
     void inferenceFromKeptWeightsEqualsRoundingThemInEveryPassAndRoundsEachWeightOnce() {
+        CpuFeatures.assumeBf16();
         Nd4j.getRandom().setSeed(11);
         SameDiff sd = SameDiff.create();
         SDVariable in = sd.placeHolder("in", DataType.FLOAT, -1, 32);

@@ -2,7 +2,7 @@ package dev.bertclf.score;
 
 import dev.bertclf.RealBert;
 import dev.bertclf.app.PredictCommand;
-import dev.bertclf.config.CpuInfo;
+import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.data.DataException;
@@ -35,7 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Batch scoring in a real SparkSession on {@code local[2]}, against {@code Predict} on the same rows of a real run
@@ -136,7 +135,7 @@ class SparkScoringTest {
 
     @Test
     void withBf16PrecisionTheExecutorsPassesRunInBf16AndAgreeWithPredict() throws IOException {
-        assumeTrue(CpuInfo.hasBf16(), "a CPU with AVX512-BF16 or AMX");
+        CpuFeatures.assumeBf16();
         Path input = writeCsv(tmp.resolve("rows.csv"), records(FIXTURE).subList(0, 40));
         Map<String, List<String>> fp32 = predictById(run, input, tmp.resolve("predict.csv"));
         Path output = tmp.resolve("scored.parquet");
