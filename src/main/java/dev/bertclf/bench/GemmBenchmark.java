@@ -19,8 +19,9 @@ import java.util.stream.Collectors;
  * 16×128 batch, through ND4J's {@code matmul} in fp32, with bf16 arrays (libnd4j's own bf16 kernel), and with fp32
  * arrays under {@link Bf16Products} ({@code train.precision = bf16}: bf16 copies of the inputs, oneDNN's bf16 product,
  * an fp32 output), A B C A B C, as medians and GFLOP/s, with the bf16 results' errors. Prints the CPU's bf16 and AMX
- * flags first; {@code DNNL_VERBOSE=1} in the environment makes oneDNN print its version, the ISA it found, and the
- * implementation of each product.
+ * flags first; on a CPU without bf16 products (or under an ISA cap) it times fp32 only and says why.
+ * {@code DNNL_VERBOSE=1} in the environment makes oneDNN print its version, the ISA it found, and the implementation
+ * of each product.
  */
 public final class GemmBenchmark {
     static final int M = 2048;
@@ -43,12 +44,29 @@ public final class GemmBenchmark {
                 + (flags.isEmpty() ? "none" : flags));
         INDArray x = Nd4j.rand(DataType.FLOAT, M, K);
         INDArray w = Nd4j.rand(DataType.FLOAT, K, N);
+        INDArray out = Nd4j.create(DataType.FLOAT, M, N);
+        double gflop = 2.0 * M * K * N / 1e9;
+        CpuInfo.Cpu cpu = CpuInfo.Cpu.thisOne();
+        if (!cpu.hasBf16()) {
+            // libnd4j's oneDNN has no bf16 path without AVX512-BF16 or AMX: its bf16 matmul fails to create a primitive
+            System.out.println("bf16 products skipped: this CPU (" + cpu.described() + ") lacks them, as "
+                    + cpu.whyNoBf16());
+            for (int rep = 1; rep <= REPETITIONS; rep++) {
+                double fp32 = medianMs(() -> multiply(x, w, out));
+                System.out.printf("rep %d  [%d, %d]·[%d, %d]  fp32 %.1f ms = %.0f GFLOP/s%n", rep, M, K, K, N, fp32,
+                        gflop / fp32 * 1e3);
+            }
+            return;
+        }
+        compareBf16(x, w, out, gflop);
+    }
+
+    /** fp32 against libnd4j's bf16 arrays and against {@code train.precision = bf16}, A B C A B C, with errors. */
+    private static void compareBf16(INDArray x, INDArray w, INDArray out, double gflop) {
         INDArray xb = x.castTo(DataType.BFLOAT16);
         INDArray wb = w.castTo(DataType.BFLOAT16);
-        INDArray out = Nd4j.create(DataType.FLOAT, M, N);
         INDArray outb = Nd4j.create(DataType.BFLOAT16, M, N);
         INDArray outMixed = Nd4j.create(DataType.FLOAT, M, N);
-        double gflop = 2.0 * M * K * N / 1e9;
         long mixedBefore = Bf16Products.computed();
         for (int rep = 1; rep <= REPETITIONS; rep++) {
             double fp32 = medianMs(() -> multiply(x, w, out));
