@@ -30,12 +30,16 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         return e;
     }
 
+    /** Whether this thread runs every op libnd4j has a kernel for in libnd4j ({@link OneDnnKernels#inLibnd4j}). */
+    static final ThreadLocal<Boolean> LIBND4J_ONLY = ThreadLocal.withInitial(() -> false);
+
     @Override
     public INDArray[] exec(CustomOp op, OpContext context) {
         String name = op.opName();
+        boolean libnd4jOnly = LIBND4J_ONLY.get();
         boolean done = switch (name) {
-            case MATMUL, MATMUL_BP -> runProducts(op, context);
-            case LAYER_NORM, DecomposedLayerNormGradient.LAYER_NORM -> runLayerNorm(op, context);
+            case MATMUL, MATMUL_BP -> !libnd4jOnly && runProducts(op, context);
+            case LAYER_NORM, DecomposedLayerNormGradient.LAYER_NORM -> !libnd4jOnly && runLayerNorm(op, context);
             case FusedGelu.GELU, FusedGelu.GELU_BP -> runGelu(op, context);
             default -> false;
         };

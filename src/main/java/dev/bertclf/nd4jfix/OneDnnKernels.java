@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.reflect.Field;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Two libnd4j kernels that M2.1 runs far below the CPU's speed, run on bytedeco's oneDNN 2.5 instead, with libnd4j's
@@ -91,5 +92,33 @@ public final class OneDnnKernels {
     /** LayerNorms oneDNN computed in this JVM so far. */
     public static long layerNorms() {
         return LAYER_NORMS.get();
+    }
+
+    /**
+     * Runs {@code work} on this thread with every op that libnd4j has a kernel for computed by libnd4j, as without
+     * {@link #install()}: the reference the oneDNN kernels are checked against on a real model. {@link FusedGelu}'s
+     * ops, which only oneDNN runs, still run there.
+     */
+    public static <T> T inLibnd4j(Supplier<T> work) {
+        boolean outer = OneDnnExecutioner.LIBND4J_ONLY.get();
+        OneDnnExecutioner.LIBND4J_ONLY.set(true);
+        try {
+            return work.get();
+        } finally {
+            OneDnnExecutioner.LIBND4J_ONLY.set(outer);
+        }
+    }
+
+    /**
+     * The instruction set bytedeco's oneDNN dispatches to in this process ({@code dnnl_get_effective_cpu_isa}: the
+     * CPU's, narrowed by {@code ONEDNN_MAX_CPU_ISA} or {@code DNNL_MAX_CPU_ISA}), as oneDNN's bit mask; -1 where that
+     * oneDNN does not load (the CUDA build's machines without it).
+     */
+    public static int dispatchedIsa() {
+        try {
+            return org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa();
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            return -1;
+        }
     }
 }
