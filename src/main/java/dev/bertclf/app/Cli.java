@@ -6,6 +6,7 @@ import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.DataException;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.CpuReport;
 import dev.bertclf.model.ModelException;
 import dev.bertclf.run.RunFolder;
 import org.slf4j.Logger;
@@ -95,6 +96,7 @@ public final class Cli {
     public static int run(String name, Body body) {
         JvmSetup.apply();
         try {
+            log.info("{}", CpuReport.current().line());
             return body.run();
         } catch (ConfigException | DataException | ModelException | IllegalArgumentException e) {
             System.err.println(name + ": " + e.getMessage());

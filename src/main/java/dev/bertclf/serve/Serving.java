@@ -3,6 +3,7 @@ package dev.bertclf.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.CpuReport;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.run.RunFolder;
 import org.slf4j.Logger;
@@ -98,6 +99,7 @@ public final class Serving {
         m.put("max_length", c.featurizer().settings().maxLength());
         m.put("truncation", Settings.nameOf(c.featurizer().settings().truncation()));
         m.put("precision", Settings.nameOf(c.precision()));
+        m.put("cpu", CpuReport.current().toMap());
         try {
             Map<String, Object> metrics = new ObjectMapper().readValue(run.file(RunFolder.METRICS).toFile(),
                     Map.class);

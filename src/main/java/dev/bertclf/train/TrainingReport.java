@@ -2,6 +2,7 @@ package dev.bertclf.train;
 
 import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
+import dev.bertclf.model.CpuReport;
 import dev.bertclf.run.RunFolder;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -101,6 +102,7 @@ public final class TrainingReport {
         metrics.put("skipped_rows", data.skipped());
         metrics.put("test", test.toMap(data.labels()));
         metrics.put("wall_seconds", wallSeconds);
+        metrics.put("cpu", CpuReport.current().toMap());
         metrics.put("created", OffsetDateTime.now().toString());
         run.writeJson(RunFolder.METRICS, metrics);
     }
