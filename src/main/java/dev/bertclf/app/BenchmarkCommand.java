@@ -6,20 +6,43 @@ import dev.bertclf.bench.PeerBenchmark;
 import dev.bertclf.bench.ScoreBenchmark;
 import dev.bertclf.bench.ServeBenchmark;
 import dev.bertclf.bench.TrainingBenchmark;
+import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.data.LabeledText;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The benchmark commands (figures, not tests). Reviews come from {@code bertclf.data.test}; the default
- * experiment's settings apply unless a conf file is given.
+ * The benchmark commands (figures, not tests), with options by name. Reviews come from {@code bertclf.data.test};
+ * the experiment's settings apply ({@code --conf}, by default {@code conf/default.conf}), with {@code -D} last.
  */
 public final class BenchmarkCommand {
+    private static final Option CONF = Option.builder().longOpt("conf").hasArg().argName("experiment.conf")
+            .desc("the experiment whose settings apply (default conf/default.conf)").build();
+    private static final Option BATCH = Option.builder().longOpt("batch").hasArg().argName("n").type(Number.class).build();
+    private static final Option SEQ = Option.builder().longOpt("seq").hasArg().argName("word-pieces").type(Number.class).build();
+    private static final Option FROZEN = Option.builder().longOpt("frozen").hasArg().argName("layers").type(Number.class).build();
+    private static final Option PROFILE = Option.builder().longOpt("profile")
+            .desc("where the time goes, op by op, as Markdown").build();
+
     private BenchmarkCommand() {
+    }
+
+    private static Options options(Option... os) {
+        Options options = new Options();
+        for (Option o : os) {
+            options.addOption(o);
+        }
+        return options;
+    }
+
+    private static Path conf(CommandLine line) {
+        return Path.of(line.getOptionValue(CONF.getLongOpt(), Cli.DEFAULT_EXPERIMENT.toString()));
     }
 
     private static List<LabeledText> reviews(Settings s, int n) {
@@ -28,98 +51,85 @@ public final class BenchmarkCommand {
         return rows.subList(0, Math.min(n, rows.size()));
     }
 
-    /**
-     * Args: [conf]. {@code --profile [conf batch seqLen]}: where one forward pass's time goes (by default 8x128),
-     * as Markdown.
-     */
+    /** {@code [--conf f] [--profile [--batch n --seq n]]}: SameDiff against TF, or a pass's profile (8x128). */
     public static int forward(String[] args) {
-        if (args.length > 0 && args[0].equals("--profile")) {
-            return Cli.run("BenchmarkForward", () -> {
-                String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-                Settings s = Cli.settings(rest.length > 0 ? new String[]{rest[0]} : rest);
-                int size = rest.length == 3 ? Integer.parseInt(rest[1]) : 8;
-                System.out.println(ForwardBenchmark.profile(s, reviews(s, size), size,
-                        rest.length == 3 ? Integer.parseInt(rest[2]) : 128));
-                return Cli.OK;
-            });
-        }
-        return Cli.run("BenchmarkForward", () -> {
-            Settings s = Cli.settings(args);
-            ForwardBenchmark.run(s, reviews(s, 8));
+        return Cli.run("BenchmarkForward", args, options(CONF, PROFILE, BATCH, SEQ), line -> {
+            Settings s = ConfigLoader.load(conf(line));
+            if (line.hasOption(PROFILE)) {
+                int batch = Cli.intOption(line, BATCH, 8);
+                System.out.println(ForwardBenchmark.profile(s, reviews(s, batch), batch, Cli.intOption(line, SEQ,
+                        128)));
+            } else {
+                ForwardBenchmark.run(s, reviews(s, 8));
+            }
             return Cli.OK;
         });
     }
 
     /**
-     * Args: [conf] or [conf batch seqLen frozenLayers]; by default 8x128, 16x128 and 16x128 with 6 frozen.
-     * {@code --peer <torch_bert_peer.py> [repetitions]}: the product against the PyTorch peer, A B A B, at 16x128
-     * full and with 6 frozen layers, and forward at 8x128 and 1x64 against TF and the peer.
-     * {@code --profile [conf batch seqLen frozenLayers]}: where one training step's time goes, as Markdown.
+     * {@code [--conf f] [--batch n --seq n --frozen n]}: examples/s of the product's training step, by default at
+     * 8x128, 16x128 and 16x128 with 6 frozen layers; {@code --profile}: where one step's time goes (16x128);
+     * {@code --peer torch_bert_peer.py [--repetitions n]}: against the PyTorch peer, A B A B.
      */
     public static int training(String[] args) {
-        if (args.length > 0 && args[0].equals("--peer")) {
-            return Cli.run("BenchmarkTraining", () -> {
-                Settings s = Cli.settings(new String[0]);
-                PeerBenchmark.run(Path.of(args[1]), Cli.DEFAULT_EXPERIMENT.toString(),
-                        args.length > 2 ? Integer.parseInt(args[2]) : 2,
-                        List.of(new int[]{16, 128, 0}, new int[]{16, 128, 6}), s.data().test().toString());
+        Option peer = Option.builder().longOpt("peer").hasArg().argName("torch_bert_peer.py").build();
+        Option repetitions = Option.builder().longOpt("repetitions").hasArg().argName("n").type(Number.class).build();
+        return Cli.run("BenchmarkTraining", args, options(CONF, PROFILE, BATCH, SEQ, FROZEN, peer, repetitions),
+                line -> {
+            Path conf = conf(line);
+            Settings s = ConfigLoader.load(conf);
+            if (line.hasOption(peer)) {
+                PeerBenchmark.run(Path.of(line.getOptionValue(peer)), conf.toString(),
+                        Cli.intOption(line, repetitions, 3), List.of(new int[] {16, 128, 0}, new int[] {16, 128, 6}),
+                        s.data().test().toString());
                 return Cli.OK;
-            });
-        }
-        if (args.length > 0 && args[0].equals("--profile")) {
-            return Cli.run("BenchmarkTraining", () -> {
-                String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-                Settings s = Cli.settings(rest.length > 0 ? new String[]{rest[0]} : rest);
-                TrainingBenchmark.Shape shape = rest.length == 4 ? new TrainingBenchmark.Shape(
-                        Integer.parseInt(rest[1]), Integer.parseInt(rest[2]), Integer.parseInt(rest[3]))
-                        : new TrainingBenchmark.Shape(16, 128, 0);
-                System.out.println(TrainingBenchmark.profile(s, reviews(s, 12 * 16), shape, 3));
-                return Cli.OK;
-            });
-        }
-        return Cli.run("BenchmarkTraining", () -> {
-            Settings s = Cli.settings(args.length > 0 ? new String[]{args[0]} : args);
-            List<TrainingBenchmark.Shape> shapes = new ArrayList<>();
-            if (args.length == 4) {
-                shapes.add(new TrainingBenchmark.Shape(Integer.parseInt(args[1]), Integer.parseInt(args[2]),
-                        Integer.parseInt(args[3])));
-            } else {
-                shapes.add(new TrainingBenchmark.Shape(8, 128, 0));
-                shapes.add(new TrainingBenchmark.Shape(16, 128, 0));
-                shapes.add(new TrainingBenchmark.Shape(16, 128, 6));
             }
-            TrainingBenchmark.run(s, reviews(s, 12 * 16), shapes);
+            if (line.hasOption(PROFILE)) {
+                System.out.println(TrainingBenchmark.profile(conf, reviews(s, 12 * 16), shape(line, 16, 128, 0), 3));
+                return Cli.OK;
+            }
+            List<TrainingBenchmark.Shape> shapes = line.hasOption(BATCH) || line.hasOption(SEQ)
+                    || line.hasOption(FROZEN) ? List.of(shape(line, 16, 128, 0))
+                    : List.of(new TrainingBenchmark.Shape(8, 128, 0), new TrainingBenchmark.Shape(16, 128, 0),
+                    new TrainingBenchmark.Shape(16, 128, 6));
+            TrainingBenchmark.run(conf, reviews(s, 12 * 16), shapes);
             return Cli.OK;
         });
     }
 
-    /** No args: fp32 against bf16 matmuls at BERT's largest shape, and the CPU's bf16 and AMX flags. */
+    private static TrainingBenchmark.Shape shape(CommandLine line, int batch, int seq, int frozen) {
+        return new TrainingBenchmark.Shape(Cli.intOption(line, BATCH, batch), Cli.intOption(line, SEQ, seq),
+                Cli.intOption(line, FROZEN, frozen));
+    }
+
+    /** No options: fp32 against bf16 matmuls at BERT's largest shape, and the CPU's bf16 and AMX flags. */
     public static int gemm(String[] args) {
-        return Cli.run("BenchmarkGemm", () -> {
+        return Cli.run("BenchmarkGemm", args, options(), line -> {
             GemmBenchmark.run();
             return Cli.OK;
         });
     }
 
+    /** {@code [--conf f]}: HTTP latency and throughput of a served run folder. */
     public static int serve(String[] args) {
-        return Cli.run("BenchmarkServe", () -> {
-            Settings s = Cli.settings(args);
+        return Cli.run("BenchmarkServe", args, options(CONF), line -> {
+            Settings s = ConfigLoader.load(conf(line));
             ServeBenchmark.run(s, reviews(s, 64));
             return Cli.OK;
         });
     }
 
-    /** Args: {@code <run-folder> <spark-home> <job-jar> [rows]}: Predict vs Score, reviews from data.test. */
+    /** {@code --run dir --spark-home dir --job-jar jar [--rows n]}: Predict against Score, reviews from data.test. */
     public static int score(String[] args) {
-        return Cli.run("BenchmarkScore", () -> {
-            if (args.length < 3) {
-                System.err.println("usage: BenchmarkScore <run-folder> <spark-home> <job-jar> [rows]");
-                return Cli.BAD_INPUT;
-            }
-            Settings s = Cli.settings(new String[0]);
-            ScoreBenchmark.run(Path.of(args[0]), reviews(s, args.length > 3 ? Integer.parseInt(args[3]) : 2000),
-                    Path.of(args[1]), Path.of(args[2]), Path.of("target", "score-benchmark"),
-                    s.inference().precision());
+        Option run = Option.builder().longOpt("run").hasArg().argName("run-folder").required().build();
+        Option sparkHome = Option.builder().longOpt("spark-home").hasArg().argName("dir").required().build();
+        Option jobJar = Option.builder().longOpt("job-jar").hasArg().argName("jar").required().build();
+        Option rows = Option.builder().longOpt("rows").hasArg().argName("n").type(Number.class).build();
+        return Cli.run("BenchmarkScore", args, options(run, sparkHome, jobJar, rows), line -> {
+            Settings s = ConfigLoader.load(Cli.DEFAULT_EXPERIMENT);
+            ScoreBenchmark.run(Path.of(line.getOptionValue(run)), reviews(s, Cli.intOption(line, rows, 2000)),
+                    Path.of(line.getOptionValue(sparkHome)), Path.of(line.getOptionValue(jobJar)),
+                    Path.of("target", "score-benchmark"), s.inference().precision());
             return Cli.OK;
         });
     }

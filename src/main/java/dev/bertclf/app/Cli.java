@@ -9,9 +9,17 @@ import dev.bertclf.model.Classifier;
 import dev.bertclf.model.CpuReport;
 import dev.bertclf.model.ModelException;
 import dev.bertclf.run.RunFolder;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.HelpFormatter;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -78,24 +86,64 @@ public final class Cli {
     }
 
     /**
-     * Runs a command that takes exactly the arguments {@code usage} names: with another count it prints the
-     * usage and exits with 2.
+     * Runs a command that takes the arguments {@code usage} names, each {@code <required>} and then each
+     * {@code [optional]}: with another count it prints the usage and exits with 2.
      */
     public static int run(String name, String[] args, String usage, Body body) {
         return run(name, () -> {
-            long expected = usage.chars().filter(c -> c == '<').count();
-            if (args.length != expected) {
-                System.err.println("usage: " + name + " " + usage);
+            long required = usage.chars().filter(c -> c == '<').count();
+            long optional = usage.chars().filter(c -> c == '[').count();
+            if (args.length < required || args.length > required + optional) {
+                System.err.println("usage: " + name + (usage.isEmpty() ? "" : " " + usage));
                 return BAD_INPUT;
             }
             return body.run();
         });
     }
 
+    /** A command body that reads options by name. */
+    @FunctionalInterface
+    public interface OptionsBody {
+        int run(CommandLine line) throws Exception;
+    }
+
+    /**
+     * Runs a command that takes {@code options} by name ({@code --batch 16}): an unknown or missing option, a stray
+     * argument or a number that is not one prints what is wrong and the usage, and exits with 2.
+     */
+    public static int run(String name, String[] args, Options options, OptionsBody body) {
+        return run(name, () -> {
+            CommandLine line;
+            try {
+                line = new DefaultParser().parse(options, args);
+                if (!line.getArgList().isEmpty()) {
+                    throw new ParseException("unexpected argument: " + line.getArgList().get(0));
+                }
+                for (Option o : line.getOptions()) {
+                    if (o.getType() == Number.class && !(line.getParsedOptionValue(o) instanceof Long)) {
+                        throw new ParseException("--" + o.getLongOpt() + " takes a whole number, not " + o.getValue());
+                    }
+                }
+            } catch (ParseException e) {
+                System.err.println(name + ": " + e.getMessage());
+                StringWriter usage = new StringWriter();
+                new HelpFormatter().printUsage(new PrintWriter(usage), 110, name, options);
+                System.err.print(usage);
+                return BAD_INPUT;
+            }
+            return body.run(line);
+        });
+    }
+
+    /** An option's whole-number value, or {@code otherwise} where it is not given. */
+    public static int intOption(CommandLine line, Option option, int otherwise) {
+        return line.hasOption(option) ? Integer.parseInt(line.getOptionValue(option)) : otherwise;
+    }
+
     /** Runs a command: bad configuration, data or model files give a clear message and exit code 2. */
     public static int run(String name, Body body) {
-        JvmSetup.apply();
         try {
+            JvmSetup.apply();
             log.info("{}", CpuReport.current().line());
             return body.run();
         } catch (ConfigException | DataException | ModelException | IllegalArgumentException e) {

@@ -10,7 +10,7 @@ public final class ServeCommand {
     }
 
     public static int main(String[] args) {
-        return Cli.run("Serve", () -> {
+        return Cli.run("Serve", args, "[experiment.conf]", () -> {
             PredictionServer server = ServeApp.start(Cli.settings(args));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -8,7 +8,7 @@ public final class TrainCommand {
     }
 
     public static int main(String[] args) {
-        return Cli.run("Train", () -> {
+        return Cli.run("Train", args, "[experiment.conf]", () -> {
             TrainingApp.Result r = TrainingApp.run(Cli.settings(args));
             System.out.printf("Run folder: %s%nTest accuracy: %.4f on %d examples%n", r.run().dir().toAbsolutePath(),
                     r.test().accuracy(), r.test().examples());

@@ -5,22 +5,17 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
-import dev.bertclf.model.CacheBuildJvm;
 import dev.bertclf.model.Classifier;
-import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.ModelDescriptor;
-import dev.bertclf.model.MavenArtifacts;
-import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.train.CheckpointRestore;
 import dev.bertclf.train.Evaluator;
+import dev.bertclf.train.TrainableClassifier;
 import dev.bertclf.train.Trainer;
 import dev.bertclf.train.TrainingReport;
-import dev.bertclf.train.TrainingSetup;
 import dev.bertclf.train.TrainingState;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +38,14 @@ public final class TrainingApp {
      * ({@code featurizer}), and in the test evaluation and later use ({@code inference}, at
      * {@code features.inference-max-length}).
      */
-    private record Model(ModelDescriptor descriptor, Path vocab, SameDiff sd, Featurizer featurizer,
-                         Featurizer inference) {
+    private record Model(TrainableClassifier trainable, Featurizer featurizer, Featurizer inference) {
+        ModelDescriptor descriptor() {
+            return trainable.descriptor();
+        }
+
+        SameDiff sd() {
+            return trainable.sd();
+        }
     }
 
     private TrainingApp() {
@@ -91,16 +92,11 @@ public final class TrainingApp {
 
     /** The pretrained BERT (from the model cache) with the classifier head for the data's labels. */
     private static Model buildModel(Settings s, TrainingData data) {
-        ModelDescriptor descriptor = ModelDescriptor.load(s.model().descriptorFile());
-        MavenArtifacts.Repositories repos = MavenArtifacts.Repositories.of(s.model());
-        CacheBuildJvm.ensureBuilt(s.model().descriptorFile(), s.model().cacheDir(), repos);
-        PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir(), repos);
-        ClassifierHead.attach(bert.sd(), descriptor, data.labels().size(), s.model().encoderLayers(),
-                s.model().frozenLayers(), s.model().dropout(), s.train().seed());
-        Featurizer featurizer = new Featurizer(bert.vocab(), descriptor.normalization(), s.features());
+        TrainableClassifier trainable = TrainableClassifier.build(s, data.labels().size());
+        Featurizer featurizer = trainable.featurizer();
         Featurizer inference = s.features().inferenceMaxLength() == s.features().maxLength() ? featurizer
-                : new Featurizer(bert.vocab(), descriptor.normalization(), s.features().atInference());
-        return new Model(descriptor, bert.vocab(), bert.sd(), featurizer, inference);
+                : trainable.inferenceFeaturizer();
+        return new Model(trainable, featurizer, inference);
     }
 
     /**
@@ -119,7 +115,7 @@ public final class TrainingApp {
             run = RunFolder.create(s.train().runsDir(), s.experiment());
             run.writeString(RunFolder.CONFIG, s.render() + "\n");
             run.writeLabels(data.labels());
-            run.copy(model.vocab(), RunFolder.VOCAB);
+            run.copy(model.trainable().vocab(), RunFolder.VOCAB);
             run.writeString(RunFolder.BASE_MODEL, model.descriptor().text());
         }
         log.info("Run folder: {}", run.dir().toAbsolutePath());
@@ -131,16 +127,14 @@ public final class TrainingApp {
         Path checkpoint = s.train().resume() == null ? null : TrainingState.checkpointOf(run);
         TrainingState from = checkpoint == null ? TrainingState.start() : TrainingState.load(checkpoint);
         int perEpoch = Trainer.stepsPerEpoch(data.train().size(), s.train().batchSize());
-        TrainingConfig tc = TrainingSetup.config(s.train(), perEpoch * s.train().epochs(), s.model().dropout() > 0);
-        tc.setIterationCount(from.globalStep()); // the schedule continues at the checkpoint's step
-        tc.setEpochCount(from.epoch());
-        model.sd().setTrainingConfig(tc);
+        // the schedule continues at the checkpoint's step
+        model.trainable().configure(perEpoch * s.train().epochs(), from.globalStep(), from.epoch());
         if (checkpoint != null) {
             CheckpointRestore.restore(model.sd(), checkpoint);
             log.info("Resuming {} at epoch {}, step {}", run.dir(), from.epoch() + 1, from.globalStep());
         }
-        TrainingState state = new Trainer(s, model.sd(), model.featurizer(), data.labels(), data.train(),
-                data.validation(), run, model.descriptor().hiddenSize(), from).fit();
+        TrainingState state = new Trainer(s, model.trainable(), model.featurizer(), data.labels(), data.train(),
+                data.validation(), run, from).fit();
         TrainingReport.writeSteps(run, state);
         TrainingReport.writeEpochs(run, state);
         TrainingReport.writeChart(run, state, perEpoch);

@@ -1,5 +1,6 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
@@ -14,8 +15,6 @@ import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.model.TfReference;
-import dev.bertclf.nd4jfix.Bf16Products;
-import dev.bertclf.nd4jfix.Bf16Products.RoundedWeights;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -74,7 +73,7 @@ public final class ForwardBenchmark {
         System.out.printf("Cached load: median %.2f s of %d%n", Stats.median(loads), loads.size());
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         SameDiff sd = bert.sd();
-        RoundedWeights weights = roundedWeights(s, sd);
+        Engine.Bf16Weights weights = roundedWeights(s, sd);
         String products = Settings.nameOf(s.inference().precision());
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
             Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
@@ -104,7 +103,7 @@ public final class ForwardBenchmark {
         PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir(),
                 MavenArtifacts.Repositories.of(s.model()));
         SameDiff sd = bert.sd();
-        RoundedWeights weights = roundedWeights(s, sd);
+        Engine.Bf16Weights weights = roundedWeights(s, sd);
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
         warmUp("SameDiff", () -> samediff(sd, shortText, weights));
@@ -135,16 +134,16 @@ public final class ForwardBenchmark {
     }
 
     /** The bf16 copies of the weights for {@code inference.precision = bf16}; null for fp32. */
-    private static RoundedWeights roundedWeights(Settings s, SameDiff sd) {
-        return s.inference().precision() == Settings.Precision.BF16 ? RoundedWeights.of(sd) : null;
+    private static Engine.Bf16Weights roundedWeights(Settings s, SameDiff sd) {
+        return s.inference().precision() == Settings.Precision.BF16 ? Engine.Bf16Weights.of(sd) : null;
     }
 
     /** The pooled and sequence output, in bf16 from {@code weights}, or in fp32 where they are null. */
-    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b, RoundedWeights weights) {
+    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b, Engine.Bf16Weights weights) {
         Supplier<Map<String, INDArray>> pass = () -> sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(),
                 GraphNames.INPUT_MASK, b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED,
                 GraphNames.SEQUENCE);
-        return weights == null ? pass.get() : Bf16Products.during(weights, pass);
+        return weights == null ? pass.get() : Engine.inBf16(weights, pass);
     }
 
     /**

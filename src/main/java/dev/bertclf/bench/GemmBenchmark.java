@@ -1,7 +1,7 @@
 package dev.bertclf.bench;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.config.CpuInfo;
-import dev.bertclf.nd4jfix.Bf16Products;
 
 import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 /**
  * Whether bf16 matmuls pay on this CPU: BERT-base's largest product, the FFN's {@code [2048, 768]·[768, 3072]} of a
  * 16×128 batch, through ND4J's {@code matmul} in fp32, with bf16 arrays (libnd4j's own bf16 kernel), and with fp32
- * arrays under {@link Bf16Products} ({@code train.precision = bf16}: bf16 copies of the inputs, oneDNN's bf16 product,
+ * arrays under bf16 products ({@code train.precision = bf16}: bf16 copies of the inputs, oneDNN's bf16 product,
  * an fp32 output), A B C A B C, as medians and GFLOP/s, with the bf16 results' errors. Prints the CPU's bf16 and AMX
  * flags first; on a CPU without bf16 products (or under an ISA cap) it times fp32 only and says why.
  * {@code DNNL_VERBOSE=1} in the environment makes oneDNN print its version, the ISA it found, and the implementation
@@ -67,17 +67,17 @@ public final class GemmBenchmark {
         INDArray wb = w.castTo(DataType.BFLOAT16);
         INDArray outb = Nd4j.create(DataType.BFLOAT16, M, N);
         INDArray outMixed = Nd4j.create(DataType.FLOAT, M, N);
-        long mixedBefore = Bf16Products.computed();
+        long mixedBefore = Engine.bf16Products();
         for (int rep = 1; rep <= REPETITIONS; rep++) {
             double fp32 = medianMs(() -> multiply(x, w, out));
             double bf16 = medianMs(() -> multiply(xb, wb, outb));
-            double mixed = medianMs(() -> Bf16Products.during(() -> multiply(x, w, outMixed)));
+            double mixed = medianMs(() -> Engine.inBf16(() -> multiply(x, w, outMixed)));
             System.out.printf("rep %d  [%d, %d]·[%d, %d]  fp32 %.1f ms = %.0f GFLOP/s  |  bf16 arrays %.1f ms = %.0f"
                     + " GFLOP/s  |  train.precision = bf16 %.1f ms = %.0f GFLOP/s%n", rep, M, K, K, N, fp32,
                     gflop / fp32 * 1e3, bf16, gflop / bf16 * 1e3, mixed, gflop / mixed * 1e3);
         }
         System.out.printf("train.precision = bf16: %d of its %d products ran on oneDNN's bf16 matmul%n",
-                Bf16Products.computed() - mixedBefore, (long) REPETITIONS * (WARMUP + TIMED));
+                Engine.bf16Products() - mixedBefore, (long) REPETITIONS * (WARMUP + TIMED));
         // the bf16 products against the fp32 product of the same (bf16-rounded) inputs
         multiply(xb.castTo(DataType.FLOAT), wb.castTo(DataType.FLOAT), out);
         double scale = out.amaxNumber().doubleValue();

@@ -59,8 +59,8 @@ public final class PeerBenchmark {
         List<Figure> figures = new ArrayList<>();
         for (int rep = 1; rep <= repetitions; rep++) {
             for (int[] s : shapes) {
-                String out = product(Map.of(), "BenchmarkTraining", testCsv, conf, String.valueOf(s[0]),
-                        String.valueOf(s[1]), String.valueOf(s[2]));
+                String out = product(Map.of(), "BenchmarkTraining", testCsv, "--conf", conf, "--batch",
+                        String.valueOf(s[0]), "--seq", String.valueOf(s[1]), "--frozen", String.valueOf(s[2]));
                 Matcher m = TRAIN.matcher(out);
                 if (!m.find()) {
                     throw new IllegalStateException("no training figure in the product's output:\n" + out);
@@ -74,7 +74,7 @@ public final class PeerBenchmark {
                 figures.add(print(rep, new Figure(what, "peer", p.get("train_examples_per_s").asDouble(),
                         p.get("peak_rss_mb").asDouble() / 1024)));
             }
-            String out = product(tfEnvironment, "BenchmarkForward", testCsv, conf);
+            String out = product(tfEnvironment, "BenchmarkForward", testCsv, "--conf", conf);
             Matcher m = FORWARD.matcher(out);
             Matcher rss = RSS.matcher(out);
             double productRss = rss.find() ? Double.parseDouble(rss.group(1)) : Double.NaN;

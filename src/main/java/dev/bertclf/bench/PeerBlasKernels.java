@@ -10,10 +10,10 @@ import java.util.regex.Pattern;
  * Which OpenBLAS kernels the PyTorch peer's matrix products run on, so that the paired benchmark compares the
  * product with a peer at its real speed. Debian's OpenBLAS (0.3.21, which Debian's PyTorch uses) picks its kernels by
  * CPU model, and on CPUs newer than it knows it picks narrower ones than the CPU has: on an Intel Xeon of family 6,
- * model 207 its oldest x86-64 kernels ({@code Prescott}: SSE3, no AVX; the peer trained at 0.56 examples/s instead
- * of 2.0-2.1 at 16x128). An {@code OPENBLAS_CORETYPE} in the environment does the same: on an AMD EPYC of family 26
- * one naming the AVX2 kernels ({@code Haswell}) held the peer to 1.78-1.87 examples/s instead of 2.68-2.69 with the
- * AVX-512 ones. Either would make the product look faster than it is. Where the CPU has wider vectors than the
+ * model 207 its oldest x86-64 kernels ({@code Prescott}: SSE3, no AVX), which train several times slower. An
+ * {@code OPENBLAS_CORETYPE} in the environment does the same: on an AMD EPYC of family 26 one naming the AVX2 kernels
+ * ({@code Haswell}) held the peer well below its AVX-512 speed (figures: docs/measurements.md). Either would make the
+ * product look faster than it is. Where the CPU has wider vectors than the
  * picked kernels use, the peer runs with {@code OPENBLAS_CORETYPE} naming the widest kernels it has:
  * {@code SkylakeX} for AVX-512, {@code Haswell} for AVX2 with FMA. A setting already in the environment is kept, and
  * the benchmark warns of it when it is narrower.

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A real HTTP load on loopback against the real model (the run folder serving would use): p50/p99 latency and
  * requests/s at concurrency 1, 8 and 32 with review texts, and at concurrency 1 with a short text, with
  * micro-batching on and off, alternating (A B A B), after one unreported round that warms the JVM up (without it the
- * first server measured, always batching on, served the short text at p50 119 ms against 68 ms later). Request
+ * first server measured, always batching on, is slower than the rest). Request
  * counts are bounded; failures are counted.
  */
 public final class ServeBenchmark {

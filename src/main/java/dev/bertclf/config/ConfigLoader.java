@@ -75,6 +75,24 @@ public final class ConfigLoader {
         return s;
     }
 
+    /**
+     * The {@code engine} section alone, from {@code reference.conf} and the {@code bertclf.engine.*} properties: what
+     * a JVM is set up with before any command reads its settings ({@code model.JvmSetup}).
+     */
+    public static Settings.EngineSettings engine(Properties properties) {
+        Config reference = ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "reference.conf")
+                .getConfig(ROOT);
+        Config overrides = overrides(properties);
+        Config c = (overrides.hasPath("engine") ? overrides.getConfig("engine").atKey("engine")
+                : ConfigFactory.empty()).withFallback(reference).resolve();
+        List<String> problems = new ArrayList<>();
+        Settings.EngineSettings e = Settings.EngineSettings.read(new ConfigValues(c, problems, false, null));
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return e;
+    }
+
     /** A config file's {@code bertclf} tree (or the whole file when it has none). */
     private static Config parse(Path file, String what) {
         if (!Files.isRegularFile(file)) {
@@ -118,6 +136,12 @@ public final class ConfigLoader {
         var features = Settings.FeatureSettings.read(v);
         var train = Settings.TrainSettings.read(v);
         var inference = Settings.InferenceSettings.read(v);
+        var engine = Settings.EngineSettings.read(v);
+        if (engine.kernels() == Settings.Kernels.REFERENCE && (inference.precision() == Settings.Precision.BF16
+                || train.precision() == Settings.Precision.BF16)) {
+            v.problem(ROOT + ".engine.kernels = \"reference\" runs libnd4j's kernels alone, and bf16 products run on"
+                    + " oneDNN: use \"fp32\" precision with it");
+        }
         var serve = Settings.ServeSettings.read(v);
         var score = Settings.ScoreSettings.read(v);
         if (sameFile(data.train(), data.test())) {
@@ -127,7 +151,7 @@ public final class ConfigLoader {
         if (v.checkFiles()) {
             checkMaxPositions(model, features, v.problems());
         }
-        return new Settings(v.string("experiment"), model, data, features, train, inference, serve, score,
+        return new Settings(v.string("experiment"), model, data, features, train, inference, engine, serve, score,
                 v.c());
     }
 
@@ -175,7 +199,7 @@ public final class ConfigLoader {
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
             "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "model.repository",
             "model.local-repository", "data.train", "data.test", "data.download", "features.inference-max-length",
-            "inference", "serve", "score");
+            "inference", "engine", "serve", "score");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  * @param config the resolved {@code bertclf} tree, saved with every run
  */
 public record Settings(String experiment, ModelSettings model, DataSettings data, FeatureSettings features,
-                       TrainSettings train, InferenceSettings inference, ServeSettings serve, ScoreSettings score,
-                       Config config) {
+                       TrainSettings train, InferenceSettings inference, EngineSettings engine, ServeSettings serve,
+                       ScoreSettings score, Config config) {
 
     /** How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}. */
     public static String nameOf(Enum<?> choice) {
@@ -240,6 +240,22 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             var i = new InferenceSettings(v.choice("inference.precision", Precision.class));
             checkBf16("inference.precision", i.precision(), v);
             return i;
+        }
+    }
+
+    /** The engine's kernels: the optional fast ones, or libnd4j's own alone (for diagnosis). */
+    public enum Kernels { FAST, REFERENCE }
+
+    /**
+     * How this machine's JVM computes, chosen before the first graph is loaded: a setting of the machine, like
+     * {@code inference.precision}, never read from a run folder.
+     *
+     * @param kernels {@code fast}: oneDNN's products, LayerNorm and GELU, output-array reuse and unfilled buffers;
+     *                {@code reference}: libnd4j's own kernels alone, the same numbers within float rounding, slower
+     */
+    public record EngineSettings(Kernels kernels) {
+        static EngineSettings read(ConfigValues v) {
+            return new EngineSettings(v.choice("engine.kernels", Kernels.class));
         }
     }
 

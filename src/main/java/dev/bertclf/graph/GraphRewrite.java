@@ -17,6 +17,13 @@ public interface GraphRewrite {
     /** Applies the rewrite; returns how many ops it changed. */
     int apply(SameDiff sd);
 
+    /**
+     * Registers the op classes the rewrite puts into graphs, so that a saved graph holding them loads; called for every
+     * rewrite before any graph file is read. Most rewrites use ND4J's own ops and register nothing.
+     */
+    default void registerForLoading() {
+    }
+
     /** Class name and version, as the model cache key holds it. */
     default String key() {
         return getClass().getSimpleName() + "-" + version();

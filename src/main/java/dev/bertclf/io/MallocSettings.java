@@ -18,7 +18,7 @@ import java.util.OptionalInt;
  * {@code Predict}, {@code Score}) than in the JVM that has just trained ({@code Train}'s test evaluation); a
  * profile shows half the time in the kernel's page faults and in {@code memset}, outside the ops.
  * <p><b>Cause:</b> ND4J 1.0.0-M2.1 allocates a fresh native array for every op output (its array cache must stay
- * off, see {@code nd4jfix.ArrayCacheOff}) and frees it when the last consumer has run. glibc serves a Java thread
+ * off, see {@code nd4jfix.repair.ArrayCacheOff}) and frees it when the last consumer has run. glibc serves a Java thread
  * from a per-thread arena of 64 MB heaps and blocks above 32 MB with {@code mmap}; both go back to the kernel when
  * freed, so the next op's output is fresh memory that page-faults again (at 32×128 an FFN activation is 50 MB).
  * With the settings, freed blocks stay in the process and are reused.

@@ -1,18 +1,7 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.graph.GraphRewrite;
-import dev.bertclf.graph.LayerNormOps;
-import dev.bertclf.graph.ScalarConstantOps;
-import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
-import dev.bertclf.nd4jfix.FusedGelu;
-import dev.bertclf.nd4jfix.LeanAddGradients;
-import dev.bertclf.nd4jfix.MatmulBetaZero;
-import dev.bertclf.nd4jfix.ImportGarbageCollection;
-import dev.bertclf.nd4jfix.QuietStdout;
-import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
-import dev.bertclf.nd4jfix.SoftmaxLastAxis;
-import dev.bertclf.nd4jfix.TanhThroughOneDnn;
-import dev.bertclf.nd4jfix.TransposeToPermute;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -38,9 +27,7 @@ public final class BertImporter {
      * The rewrites, in order: first the repairs (M2.1 imports these ops with wrong semantics), then the speed
      * rewrites (same values, cheaper ops).
      */
-    public static final List<GraphRewrite> REWRITES = List.of(new SoftmaxLastAxis(), new TransposeToPermute(),
-            new MatmulBetaZero(), new ScalarConstantOps(), new LayerNormOps(), new DecomposedLayerNormGradient(),
-            new FusedGelu(), new TanhThroughOneDnn(), new LeanAddGradients(), new SoftmaxGradientFromOutput());
+    public static final List<GraphRewrite> REWRITES = Engine.rewrites();
     /** Version of the import steps themselves (cleaning, renaming); raise it when they change. */
     private static final int IMPORT_VERSION = 3;
     /**
@@ -80,8 +67,8 @@ public final class BertImporter {
     public static SameDiff importGraph(GraphDef cleaned, ModelDescriptor.Tensors t, String source) {
         checkNames(cleaned, t, source);
         long start = System.nanoTime();
-        SameDiff sd = ImportGarbageCollection.during(() -> QuietStdout.call(
-                () -> new TensorflowFrameworkImporter().importFromGraph(cleaned, Collections.emptyMap())));
+        SameDiff sd = Engine.importing(
+                () -> new TensorflowFrameworkImporter().importFromGraph(cleaned, Collections.emptyMap()));
         log.info("Imported {} into SameDiff in {} s: {} ops", source,
                 String.format("%.1f", (System.nanoTime() - start) / 1e9), sd.getOps().size());
         rename(sd, t.inputIds(), GraphNames.INPUT_IDS, source);

@@ -1,8 +1,8 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.io.ChildJvm;
 import dev.bertclf.io.MallocSettings;
-import dev.bertclf.nd4jfix.FlatBufferSaveHeap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,14 +19,14 @@ import java.util.List;
  * Builds a missing model cache ({@link PretrainedBert}: unpack, freeze, import, repair, save) in a JVM of its own,
  * with a heap sized for the model, so that the JVM that goes on to train never holds what the build needed.
  *
- * <p>Why: built in the training JVM, BERT-base's cache took that JVM to a peak RSS of 7.8 GB (the importer's heap
- * grows to the launchers' 5 GB limit, and the TF runtime's and the importer's native memory stays with the process
- * under {@link MallocSettings}), where training itself peaks at 4.5-4.7 GB: the first {@code Train} of a fresh
- * checkout needed 3 GB more than every later one. The child exits when the cache is written, returning all of it;
- * the first run's peak is the child's, 5.3 GB for BERT-base (docs/performance.md, "The first run").
+ * <p>Why: built in the training JVM, BERT-base's cache took that JVM to a peak far above training's own (the
+ * importer's heap grows to the launchers' limit, and the TF runtime's and the importer's native memory stays with the
+ * process under {@link MallocSettings}): the first {@code Train} of a fresh checkout needed gigabytes more than every
+ * later one. The child exits when the cache is written, returning all of it; the first run's peak is the child's
+ * (figures: docs/performance.md, "The first run").
  * <p>Its heap ({@link #heapMegabytes}) follows from the descriptor's parameter count (the import's live heap reaches
  * four times the weights: 1.8 GB for BERT-base's 440 MB), its collector is the parallel one, under which saving
- * the graph finds its heap ({@link FlatBufferSaveHeap}), and it runs with glibc's default {@code malloc} (large
+ * the graph finds its heap ({@code nd4jfix.repair.FlatBufferSaveHeap}), and it runs with glibc's default {@code malloc} (large
  * blocks go back to the system when freed) rather than the launchers' settings, which are for the many same-sized op
  * outputs of training and inference.
  */
@@ -83,7 +83,7 @@ public final class CacheBuildJvm {
     static List<String> command(ModelDescriptor d, Path descriptorFile, Path cacheDir,
                                 MavenArtifacts.Repositories repos, Path errorFile) {
         List<String> cmd = new ArrayList<>(List.of(ChildJvm.java()));
-        cmd.addAll(FlatBufferSaveHeap.jvmOptions(ChildJvm.inheritedOptions()));
+        cmd.addAll(Engine.graphSavingJvmOptions(ChildJvm.inheritedOptions()));
         cmd.add("-Xmx" + heapMegabytes(d) + "m"); // after the inherited -Xmx: the last one counts
         cmd.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, ChildJvm.classPath()),
                 CacheBuildJvm.class.getName(), descriptorFile.toString(), cacheDir.toString(),

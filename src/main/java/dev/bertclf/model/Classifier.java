@@ -1,9 +1,8 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.config.Settings.Precision;
-import dev.bertclf.nd4jfix.Bf16Products;
-import dev.bertclf.nd4jfix.Bf16Products.RoundedWeights;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -22,7 +21,7 @@ public final class Classifier implements AutoCloseable {
     private final List<String> labels;
     private final Precision precision;
     /** The weights' bf16 copies for {@link Precision#BF16}; null for FP32. */
-    private final RoundedWeights rounded;
+    private final Engine.Bf16Weights rounded;
 
     /** {@code sd}'s weights must not change while this classifier is in use (nothing trains it meanwhile). */
     public Classifier(SameDiff sd, Featurizer featurizer, List<String> labels, Precision precision) {
@@ -30,7 +29,7 @@ public final class Classifier implements AutoCloseable {
         this.featurizer = featurizer;
         this.labels = List.copyOf(labels);
         this.precision = precision;
-        this.rounded = precision == Precision.BF16 ? RoundedWeights.of(sd) : null;
+        this.rounded = precision == Precision.BF16 ? Engine.Bf16Weights.of(sd) : null;
     }
 
     public List<String> labels() {
@@ -56,7 +55,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Class probabilities {@code [batch, labels]} of featurized input. */
     public synchronized INDArray probabilities(Featurizer.Batch b) {
-        return rounded == null ? probabilities(sd, b) : Bf16Products.during(rounded, () -> probabilities(sd, b));
+        return rounded == null ? probabilities(sd, b) : Engine.inBf16(rounded, () -> probabilities(sd, b));
     }
 
     /** Runs the inference path ({@code probs}) of a classifier graph in float32. */

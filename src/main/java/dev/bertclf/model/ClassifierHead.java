@@ -1,7 +1,6 @@
 package dev.bertclf.model;
 
-import dev.bertclf.nd4jfix.FrozenWordEmbeddings;
-import dev.bertclf.nd4jfix.LossKeeper;
+import dev.bertclf.nd4jfix.Engine;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -62,7 +61,7 @@ public final class ClassifierHead {
         }
         SDVariable label = sd.placeHolder(GraphNames.LABEL, DataType.FLOAT, -1, numClasses);
         SDVariable loss = sd.loss.softmaxCrossEntropy(GraphNames.LOSS, label, trainLogits, null);
-        LossKeeper.attach(loss, GraphNames.LOSS_KEEPER);
+        Engine.keepLossOf(loss, GraphNames.LOSS_KEEPER);
         sd.setLossVariables(GraphNames.LOSS);
         return makeTrainable(sd, d, encoderLayers, frozenLayers);
     }
@@ -102,7 +101,7 @@ public final class ClassifierHead {
         String poolerPrefix = t.poolerKernel().substring(0, t.poolerKernel().lastIndexOf('/') + 1);
         for (SDVariable v : sd.variables()) {
             if (v.getVariableType() != VariableType.CONSTANT || !v.name().startsWith(t.variablePrefix())
-                    || !FrozenWordEmbeddings.mayTrain(v.name(), t.wordEmbeddings()) || !v.dataType().isFPType()) {
+                    || !Engine.mayTrain(v.name(), t.wordEmbeddings()) || !v.dataType().isFPType()) {
                 continue;
             }
             int layer = layerOf(v.name(), t, d.layers());

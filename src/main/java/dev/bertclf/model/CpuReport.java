@@ -1,7 +1,7 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.config.CpuInfo;
-import dev.bertclf.nd4jfix.OneDnnKernels;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.LinkedHashMap;
@@ -21,7 +21,7 @@ public record CpuReport(String model, String vectorIsa, boolean bf16, boolean vn
     /** This process's: the CPU, its environment's cap, and ND4J's thread count as it stands now. */
     public static CpuReport current() {
         CpuInfo.Cpu cpu = CpuInfo.Cpu.thisOne();
-        CpuInfo.Isa dispatched = CpuInfo.Isa.ofMask(OneDnnKernels.dispatchedIsa());
+        CpuInfo.Isa dispatched = CpuInfo.Isa.ofMask(Engine.dispatchedIsa());
         return new CpuReport(cpu.model(), cpu.vectorIsa(), cpu.hasBf16(), cpu.hasVnni(),
                 Runtime.getRuntime().availableProcessors(), Nd4j.getEnvironment().maxMasterThreads(),
                 dispatched == null ? "unknown" : dispatched.name(), cpu.capSource() == null ? "none" : cpu.capSource());

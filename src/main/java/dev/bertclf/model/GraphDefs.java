@@ -1,8 +1,8 @@
 package dev.bertclf.model;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.graph.TfNodeNames;
 import dev.bertclf.io.AtomicFiles;
-import dev.bertclf.nd4jfix.StripIdentityAndAssert;
 
 import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
 import org.tensorflow.framework.GraphDef;
@@ -74,11 +74,11 @@ public final class GraphDefs {
     }
 
     /**
-     * Removes what SameDiff cannot train through ({@link StripIdentityAndAssert}), then prunes what the outputs no
+     * Removes what SameDiff cannot train through ({@code nd4jfix.repair.StripIdentityAndAssert}), then prunes what the outputs no
      * longer need. Nodes named in {@code keep} stay.
      */
     public static GraphDef clean(GraphDef g, Collection<String> outputs, Set<String> keep) {
-        GraphDef stripped = StripIdentityAndAssert.apply(g, keep);
+        GraphDef stripped = Engine.trainable(g, keep);
         Set<String> live = reachable(byName(stripped), outputs);
         List<NodeDef> pruned = new ArrayList<>();
         for (NodeDef n : stripped.getNodeList()) {

@@ -37,7 +37,7 @@ public final class GraphNames {
     /** Mean softmax cross-entropy over the batch, scalar. */
     public static final String LOSS = "loss";
     /**
-     * {@code loss * 0}: a consumer that makes SameDiff's fit compute and keep the loss ({@code nd4jfix.LossKeeper}).
+     * {@code loss * 0}: a consumer that makes SameDiff's fit compute and keep the loss ({@code nd4jfix.repair.LossKeeper}).
      */
     public static final String LOSS_KEEPER = "loss_keeper";
 }

@@ -1,14 +1,6 @@
 package dev.bertclf.model;
 
-import dev.bertclf.nd4jfix.OneDnnKernels;
-import dev.bertclf.nd4jfix.DecomposedLayerNormGradient;
-import dev.bertclf.nd4jfix.FusedGelu;
-import dev.bertclf.nd4jfix.LeanAddGradients;
-import dev.bertclf.nd4jfix.MatmulBetaZero;
-import dev.bertclf.nd4jfix.OutputArrayReuse;
-import dev.bertclf.nd4jfix.SoftmaxGradientFromOutput;
-import dev.bertclf.nd4jfix.TanhThroughOneDnn;
-import dev.bertclf.nd4jfix.UnfilledBuffers;
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.io.AtomicFiles;
 import org.nd4j.autodiff.samediff.SameDiff;
 
@@ -17,10 +9,8 @@ import java.nio.file.Path;
 
 /**
  * Saves and loads the SameDiff graphs this project writes (the model cache's, a run folder's). Every graph file is
- * read here, so the project's own op classes are registered with ND4J before ND4J reads one, the graphs run inference
- * through {@link OutputArrayReuse}'s sessions, two slow kernels and the fused GELU through oneDNN
- * ({@link OneDnnKernels}; where it is not installed, the GELU is expanded back into ND4J's ops), and new arrays are not
- * zero-filled where none of their values are asked for ({@link UnfilledBuffers}).
+ * read here, between {@link Engine#beforeLoading} (the project's own op classes registered with ND4J before ND4J
+ * reads one, and the JVM's kernels installed) and {@link Engine#afterLoading}.
  */
 public final class SavedGraphs {
     /** Bytes handed to the file at a time (see {@link #save}). */
@@ -48,17 +38,9 @@ public final class SavedGraphs {
 
     /** The graph in {@code file}, without the updater state (a run's optimizer state is kept elsewhere). */
     public static SameDiff load(Path file) {
-        TanhThroughOneDnn.registerForLoading();
-        LeanAddGradients.registerForLoading();
-        DecomposedLayerNormGradient.registerForLoading();
-        FusedGelu.registerForLoading();
-        SoftmaxGradientFromOutput.registerForLoading();
-        OutputArrayReuse.install();
-        OneDnnKernels.install();
-        UnfilledBuffers.install();
+        Engine.beforeLoading();
         SameDiff sd = SameDiff.load(file.toFile(), false);
-        FusedGelu.expandUnlessOneDnn(sd);
-        new MatmulBetaZero().apply(sd); // graphs saved before the rewrite existed: their arrays are not zero-filled
+        Engine.afterLoading(sd);
         // The file's image on the Java heap is garbage now, but G1 keeps the heap it grew to (1.7 GB for BERT-base)
         // until its next full collection: in training, after the first step, whose native peak then adds to it.
         System.gc();

@@ -39,7 +39,7 @@ final class ExecutorModels {
     /**
      * A loaded classifier and the one thread that runs all its forward passes, whichever task asks. Spark runs
      * each task on a pool thread, and on {@code local[N]} N tasks at a time; once passes had run on two threads,
-     * each took 40-60% longer with one core idle a third of the time, as in {@code Serve} (libnd4j's OpenMP
+     * each took much longer with one core often idle, as in {@code Serve} (libnd4j's OpenMP
      * runtime; docs/performance.md, "Forward passes on one thread").
      *
      * @param passThreads the names of the threads that ran passes (one), for tests
@@ -149,7 +149,7 @@ final class ExecutorModels {
     /**
      * The one thread that runs a model's forward passes, its OpenMP parallel regions limited to {@code threads}.
      * ND4J's thread settings (above) reach libnd4j's own loops but not the GEMMs: libnd4j's oneDNN kernels and
-     * {@code nd4jfix.OneDnnKernels} take OpenMP's thread count, and OpenMP keeps that count per thread, so it is
+     * {@code nd4jfix.speed.OneDnnKernels} take OpenMP's thread count, and OpenMP keeps that count per thread, so it is
      * set on the thread that runs the passes. Without it a 1-core executor's products kept 2 cores busy.
      */
     static ExecutorService passThread(int threads) {

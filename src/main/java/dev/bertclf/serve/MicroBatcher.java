@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * called from the worker thread. With {@code maxBatchSize = 1} every text runs alone (batching off).
  *
  * <p>The worker waits for others only while clients come together: after a forward pass that served a single
- * request it takes what is already queued and runs at once, so a lone client is never kept waiting (on a 2-core
- * machine the 5 ms wait cost a short text 30-50 ms at p50, not 5); requests that arrive during a pass are served
+ * request it takes what is already queued and runs at once, so a lone client is never kept waiting (on 2 cores a
+ * short wait cost a short text many times the wait itself at p50); requests that arrive during a pass are served
  * together by the next one, and waiting resumes with it.
  */
 public final class MicroBatcher implements AutoCloseable {

@@ -44,7 +44,7 @@ public final class Serving {
     /**
      * The micro-batcher that serves requests, warmed up through its own worker thread, so that every forward pass of
      * the server runs on that one thread. Once passes had run on a second thread (the warm-up on the loading thread,
-     * then requests on the worker), a short text's pass took 40-60% longer with one core idle a third of the time:
+     * then requests on the worker), a short text's pass took much longer with one core often idle:
      * libnd4j's OpenMP runtime (libgomp) seems to stop spinning its worker threads between parallel regions once more
      * threads use it than there are cores (measured, not traced in its source; docs/performance.md, "Forward passes
      * on one thread").

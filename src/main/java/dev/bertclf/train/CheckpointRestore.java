@@ -1,7 +1,7 @@
 package dev.bertclf.train;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.model.ModelException;
-import dev.bertclf.nd4jfix.OptimizerStateTransfer;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.VariableType;
@@ -69,7 +69,7 @@ public final class CheckpointRestore {
             fresh.getVariable(name).getArr().assign(saved.get(name));
             saved.get(name).close();
         }
-        OptimizerStateTransfer.install(fresh, updaters(fresh, checkpoint.resolve(TrainingState.OPTIMIZER), expected));
+        Engine.restoreOptimizerState(fresh, updaters(fresh, checkpoint.resolve(TrainingState.OPTIMIZER), expected));
     }
 
     private static Map<String, GradientUpdater> updaters(SameDiff fresh, Path file, Set<String> expected) {

@@ -1,6 +1,6 @@
 package dev.bertclf.train;
 
-import dev.bertclf.nd4jfix.OffHeapRelease;
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.io.ProgressBars;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
@@ -82,7 +82,7 @@ public final class Evaluator {
                 }
                 eval.eval(oneHot, probs);
                 bar.stepBy(batch.size());
-                OffHeapRelease.afterInferenceBatch();
+                Engine.afterInferenceBatch();
             }
         }
         return new Report(name, rows.size(), eval.accuracy(), macroF1(eval, labels.size()), lossSum / rows.size(),

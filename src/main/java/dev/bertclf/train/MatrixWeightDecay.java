@@ -41,8 +41,8 @@ public final class MatrixWeightDecay extends WeightDecay {
     /**
      * Nothing: AdamW's decay is decoupled from the loss, and the product reports the classification loss alone
      * ({@code Trainer} reads the loss variable by name). M2.1's training session asks for this term of every trained
-     * variable at every step; {@link WeightDecay}'s answer is a norm of the whole matrix, 40–65 ms a step for
-     * BERT-base's 76 matrices (about 1% of a 16×128 full fine-tuning step; docs/performance.md), only to be thrown
+     * variable at every step; {@link WeightDecay}'s answer is a norm of the whole matrix, computed every step for
+     * BERT-base's 76 matrices (docs/performance.md), only to be thrown
      * away.
      */
     @Override

@@ -5,8 +5,6 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.Splits;
-import dev.bertclf.nd4jfix.OffHeapRelease;
-import dev.bertclf.nd4jfix.QuietStdout;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.SavedGraphs;
@@ -32,26 +30,25 @@ public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
 
     private final Settings settings;
+    private final TrainableClassifier model;
     private final SameDiff sd;
     private final Featurizer featurizer;
     private final List<String> labels;
     private final List<LabeledText> train;
     private final List<LabeledText> validation;
     private final RunFolder run;
-    private final int hidden;
     private TrainingState state;
 
-    public Trainer(Settings settings, SameDiff sd, Featurizer featurizer, List<String> labels,
-                   List<LabeledText> train, List<LabeledText> validation, RunFolder run, int hidden,
-                   TrainingState state) {
+    public Trainer(Settings settings, TrainableClassifier model, Featurizer featurizer, List<String> labels,
+                   List<LabeledText> train, List<LabeledText> validation, RunFolder run, TrainingState state) {
         this.settings = settings;
-        this.sd = sd;
+        this.model = model;
+        this.sd = model.sd();
         this.featurizer = featurizer;
         this.labels = labels;
         this.train = train;
         this.validation = validation;
         this.run = run;
-        this.hidden = hidden;
         this.state = state;
     }
 
@@ -62,9 +59,6 @@ public final class Trainer {
     /** Trains until the last epoch or early stopping; returns the final state. */
     public TrainingState fit() {
         Settings.TrainSettings t = settings.train();
-        if (sd.getFunction("grad") == null) {
-            QuietStdout.run(sd::createGradFunction);
-        }
         for (int epoch = state.epoch(); epoch < t.epochs(); epoch++) {
             long epochStart = System.nanoTime();
             fitEpoch(epoch);
@@ -92,9 +86,7 @@ public final class Trainer {
     private void fitEpoch(int epoch) {
         Settings.TrainSettings t = settings.train();
         int perEpoch = stepsPerEpoch(train.size(), t.batchSize());
-        double dropout = settings.model().dropout();
-        BertIterator it = featurizer.iterator(Splits.shuffled(train, t.seed() + epoch), labels, t.batchSize(),
-                dropout > 0 ? new DropoutMasks(dropout, hidden, t.seed(), epoch) : null);
+        BertIterator it = model.batches(featurizer, Splits.shuffled(train, t.seed() + epoch), labels, epoch);
         int skip = epoch == state.epoch() ? state.batchesDone() : 0;
         for (int i = 0; i < skip && it.hasNext(); i++) {
             it.next();
@@ -106,8 +98,8 @@ public final class Trainer {
         try (ProgressBar bar = ProgressBars.of("Epoch " + (epoch + 1) + "/" + t.epochs(), perEpoch)) {
             bar.stepTo(skip);
             if (it.hasNext()) {
-                TrainingSetup.fitIn(t, () -> sd.fit(it, 1, new StepTimer((seconds, data, loss) -> onStep(bar,
-                        epoch, perEpoch * t.epochs(), seconds, data, loss)), new OffHeapRelease()));
+                model.fit(it, new StepTimer((seconds, data, loss) -> onStep(bar, epoch, perEpoch * t.epochs(),
+                        seconds, data, loss)));
             }
         }
     }

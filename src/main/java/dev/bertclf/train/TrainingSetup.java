@@ -1,9 +1,8 @@
 package dev.bertclf.train;
 
+import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.GraphNames;
-import dev.bertclf.nd4jfix.Bf16Products;
-import dev.bertclf.nd4jfix.LossKeeper;
 import org.nd4j.autodiff.samediff.TrainingConfig;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.schedule.ISchedule;
@@ -19,7 +18,7 @@ public final class TrainingSetup {
     /** Runs {@code fit} (SameDiff's {@code fit} on this thread) with the matrix products in {@code t}'s precision. */
     public static void fitIn(Settings.TrainSettings t, Runnable fit) {
         if (t.precision() == Settings.Precision.BF16) {
-            Bf16Products.during(fit);
+            Engine.inBf16(fit);
         } else {
             fit.run();
         }
@@ -34,7 +33,7 @@ public final class TrainingSetup {
     /**
      * Adam, or AdamW (Adam + decoupled weight decay of weight matrices, as in BERT); inputs {@code input_ids,
      * segment_ids[, dropout_mask]} with
-     * mask {@code input_mask}, labels {@code label}; the loss is kept so listeners see it ({@link LossKeeper}).
+     * mask {@code input_mask}, labels {@code label}; the loss is kept so listeners see it ({@link Engine#keepLoss}).
      */
     public static TrainingConfig config(Settings.TrainSettings t, int totalSteps, boolean dropout) {
         List<String> features = new ArrayList<>(List.of(GraphNames.INPUT_IDS, GraphNames.SEGMENT_IDS));
@@ -47,7 +46,7 @@ public final class TrainingSetup {
                 .dataSetFeatureMaskMapping(GraphNames.INPUT_MASK)
                 .dataSetLabelMapping(GraphNames.LABEL)
                 .minimize(GraphNames.LOSS);
-        LossKeeper.keep(b, GraphNames.LOSS_KEEPER);
+        Engine.keepLoss(b, GraphNames.LOSS_KEEPER);
         if (t.optimizer() == Settings.Optimizer.ADAMW && t.weightDecay() > 0) {
             b.regularization(new MatrixWeightDecay(t.weightDecay()));
         }

@@ -2,7 +2,7 @@ package dev.bertclf.app;
 
 import dev.bertclf.RealBert;
 import dev.bertclf.CpuFeatures;
-import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

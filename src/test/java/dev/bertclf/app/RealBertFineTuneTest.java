@@ -11,10 +11,8 @@ import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.TextNormalization;
 import dev.bertclf.train.Evaluator;
 import dev.bertclf.model.Classifier;
-import dev.bertclf.app.EvaluateCommand;
-import dev.bertclf.app.PredictCommand;
 import dev.bertclf.run.RunFolder;
-import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.serve.PredictionServer;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -76,6 +74,8 @@ class RealBertFineTuneTest {
         }
         assertFalse(Files.exists(run.file(RunFolder.CHECKPOINT)), "checkpoint removed after a complete run");
         assertEquals(List.of("negative", "positive"), run.labels());
+        CpuFeatures.assertDescribesThisCpu(new ObjectMapper().readTree(run.file(RunFolder.METRICS).toFile())
+                .get("cpu"));
 
         assertEquals(null, dev.bertclf.model.SavedGraphs.load(run.file(RunFolder.MODEL))
                 .getTrainingConfig(), "the served model carries no training config");
@@ -143,6 +143,7 @@ class RealBertFineTuneTest {
             assertEquals(64, info.get("max_length").asInt(), "the inference length");
             assertEquals("fp32", info.get("precision").asText(), "this machine's inference.precision");
             assertEquals(r.test().accuracy(), info.get("test").get("accuracy").asDouble(), 1e-9);
+            CpuFeatures.assertDescribesThisCpu(info.get("cpu"));
         }
     }
 

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.RealBert;
 import dev.bertclf.TestSettings;
 import dev.bertclf.io.MallocSettings;
-import dev.bertclf.nd4jfix.ArrayCacheOff;
+import dev.bertclf.nd4jfix.repair.ArrayCacheOff;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.SavedGraphs;

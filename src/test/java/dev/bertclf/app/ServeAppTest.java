@@ -8,7 +8,7 @@ import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings.Precision;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.model.Classifier;
-import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.serve.PredictionServer;
 import org.junit.jupiter.api.Tag;

@@ -7,7 +7,7 @@ import dev.bertclf.data.LabeledText;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Truncation;
-import dev.bertclf.nd4jfix.OneDnnKernels;
+import dev.bertclf.nd4jfix.speed.OneDnnKernels;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SameDiff;

@@ -4,7 +4,7 @@ import dev.bertclf.RealBert;
 import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings.Precision;
 import dev.bertclf.data.LabeledText;
-import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ import dev.bertclf.CpuFeatures;
 import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.data.DataException;
-import dev.bertclf.nd4jfix.Bf16Products;
+import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
