@@ -1,7 +1,13 @@
 package dev.bertclf;
 
 import dev.bertclf.app.TrainingApp;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Truncation;
+import dev.bertclf.data.Featurizer;
 import dev.bertclf.data.LabeledText;
+import dev.bertclf.data.TextNormalization;
+import dev.bertclf.model.GraphNames;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.model.CacheBuildJvm;
 import dev.bertclf.model.MavenArtifacts;
@@ -14,10 +20,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVRecord;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The real BERT-base and real IMDB reviews (a 100-review sample shipped in src/test/resources) for slow tests; the
@@ -136,6 +149,37 @@ public final class RealBert {
                 }
             }
         }
+        return out;
+    }
+
+    /**
+     * The first {@code n} of the 40 shipped test reviews as BERT's inputs, {@code length} word pieces each (head
+     * truncation, padded to the length).
+     */
+    public static Map<String, INDArray> reviewInputs(PretrainedBert.Loaded bert, int n, int length)
+            throws IOException {
+        List<String> texts = reviews(IMDB_TEST, n).stream().map(LabeledText::text).toList();
+        Featurizer.Batch b = new Featurizer(bert.vocab(), TextNormalization.UNCASED,
+                new FeatureSettings(length, Truncation.HEAD, 0.25, Padding.FIXED, true)).featurize(texts, true);
+        return Map.of(GraphNames.INPUT_IDS, b.inputIds(), GraphNames.INPUT_MASK, b.inputMask(),
+                GraphNames.SEGMENT_IDS, b.segmentIds());
+    }
+
+    /**
+     * Gradients of a probe loss, {@code sum(pooled · r)} with {@code r} a fixed random vector, for {@code weights}
+     * (made trainable on first use), copied out of the session.
+     */
+    public static Map<String, INDArray> probeGradients(SameDiff sd, List<String> weights,
+            Map<String, INDArray> inputs) {
+        if (sd.getVariable("probe_loss") == null) {
+            INDArray r = Nd4j.getRandomFactory().getNewRandomInstance(7).nextGaussian(new long[] {768, 1})
+                    .castTo(DataType.FLOAT);
+            SDVariable loss = sd.getVariable(GraphNames.POOLED).mmul(sd.constant(r)).sum("probe_loss");
+            sd.setLossVariables(loss.name());
+            sd.convertToVariables(weights.stream().map(sd::getVariable).toList());
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        sd.calculateGradients(inputs, weights).forEach((k, v) -> out.put(k, v.dup()));
         return out;
     }
 }

@@ -9,11 +9,8 @@ import dev.bertclf.data.LabeledText;
 import dev.bertclf.data.TextNormalization;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -129,14 +126,8 @@ class ClsOnlyLayerTest {
         }
     }
 
-    /** Gradients of {@code sum(pooled · r)}, {@code r} a fixed random vector, for the given weights. */
     private static Map<String, INDArray> gradients(SameDiff sd, List<String> weights, Featurizer.Batch b) {
-        INDArray r = Nd4j.getRandomFactory().getNewRandomInstance(7).nextGaussian(new long[]{768, 1})
-                .castTo(DataType.FLOAT);
-        SDVariable loss = sd.getVariable(GraphNames.POOLED).mmul(sd.constant(r)).sum("probe_loss");
-        sd.setLossVariables(loss.name());
-        sd.convertToVariables(weights.stream().map(sd::getVariable).toList());
-        return sd.calculateGradients(inputs(b), weights);
+        return RealBert.probeGradients(sd, weights, inputs(b));
     }
 
     private static Featurizer.Batch featurize(PretrainedBert.Loaded bert, List<String> texts, int maxLen,

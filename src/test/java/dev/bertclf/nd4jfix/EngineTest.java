@@ -1,12 +1,6 @@
 package dev.bertclf.nd4jfix;
 
 import dev.bertclf.RealBert;
-import dev.bertclf.config.Settings.FeatureSettings;
-import dev.bertclf.config.Settings.Padding;
-import dev.bertclf.config.Truncation;
-import dev.bertclf.data.Featurizer;
-import dev.bertclf.data.LabeledText;
-import dev.bertclf.data.TextNormalization;
 import dev.bertclf.io.ChildJvm;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.PretrainedBert;
@@ -21,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -41,11 +34,7 @@ class EngineTest {
 
     /** The pooled output of 4 real reviews at 64 word pieces. */
     static INDArray pooled(PretrainedBert.Loaded bert) throws Exception {
-        List<String> reviews = RealBert.reviews(RealBert.IMDB_TEST, 4).stream().map(LabeledText::text).toList();
-        Featurizer.Batch b = new Featurizer(bert.vocab(), TextNormalization.UNCASED,
-                new FeatureSettings(64, Truncation.HEAD, 0.25, Padding.FIXED, true)).featurize(reviews, true);
-        return bert.sd().output(Map.of(GraphNames.INPUT_IDS, b.inputIds(), GraphNames.INPUT_MASK, b.inputMask(),
-                GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED).get(GraphNames.POOLED).dup();
+        return bert.sd().output(RealBert.reviewInputs(bert, 4, 64), GraphNames.POOLED).get(GraphNames.POOLED).dup();
     }
 
     @Test

@@ -1,25 +1,15 @@
 package dev.bertclf.nd4jfix.speed;
 
 import dev.bertclf.RealBert;
-import dev.bertclf.config.Settings.FeatureSettings;
-import dev.bertclf.config.Settings.Padding;
-import dev.bertclf.config.Truncation;
-import dev.bertclf.data.Featurizer;
-import dev.bertclf.data.LabeledText;
-import dev.bertclf.data.TextNormalization;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,11 +35,7 @@ class OneDnnKernelsOnRealBertTest {
         ModelDescriptor d = RealBert.descriptor();
         PretrainedBert.Loaded bert = PretrainedBert.load(d, RealBert.CACHE);
         SameDiff sd = bert.sd();
-        List<String> reviews = RealBert.reviews(RealBert.IMDB_TEST, 4).stream().map(LabeledText::text).toList();
-        Featurizer.Batch b = new Featurizer(bert.vocab(), TextNormalization.UNCASED,
-                new FeatureSettings(64, Truncation.HEAD, 0.25, Padding.FIXED, true)).featurize(reviews, true);
-        Map<String, INDArray> inputs = Map.of(GraphNames.INPUT_IDS, b.inputIds(), GraphNames.INPUT_MASK,
-                b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds());
+        Map<String, INDArray> inputs = RealBert.reviewInputs(bert, 4, 64);
 
         long productsBefore = OneDnnKernels.products();
         INDArray pooled = sd.output(inputs, GraphNames.POOLED).get(GraphNames.POOLED).dup();
@@ -63,8 +49,8 @@ class OneDnnKernelsOnRealBertTest {
         assertTrue(pooledDiff <= POOLED_TOLERANCE, "pooled output differs from libnd4j's by " + pooledDiff);
 
         List<String> weights = trainedWeights(d);
-        Map<String, INDArray> gradients = gradients(sd, weights, inputs);
-        Map<String, INDArray> expected = OneDnnKernels.inLibnd4j(() -> gradients(sd, weights, inputs));
+        Map<String, INDArray> gradients = RealBert.probeGradients(sd, weights, inputs);
+        Map<String, INDArray> expected = OneDnnKernels.inLibnd4j(() -> RealBert.probeGradients(sd, weights, inputs));
         for (String w : weights) {
             double scale = expected.get(w).amaxNumber().doubleValue();
             double diff = gradients.get(w).sub(expected.get(w)).amaxNumber().doubleValue();
@@ -86,19 +72,5 @@ class OneDnnKernelsOnRealBertTest {
         }
         weights.add(d.tensors().poolerKernel());
         return weights;
-    }
-
-    /** Gradients of {@code sum(pooled · r)}, {@code r} a fixed random vector, copied out of the session. */
-    private static Map<String, INDArray> gradients(SameDiff sd, List<String> weights, Map<String, INDArray> inputs) {
-        if (sd.getVariable("probe_loss") == null) {
-            INDArray r = Nd4j.getRandomFactory().getNewRandomInstance(7).nextGaussian(new long[] {768, 1})
-                    .castTo(DataType.FLOAT);
-            SDVariable loss = sd.getVariable(GraphNames.POOLED).mmul(sd.constant(r)).sum("probe_loss");
-            sd.setLossVariables(loss.name());
-            sd.convertToVariables(weights.stream().map(sd::getVariable).toList());
-        }
-        Map<String, INDArray> out = new LinkedHashMap<>();
-        sd.calculateGradients(inputs, weights).forEach((k, v) -> out.put(k, v.dup()));
-        return out;
     }
 }
