@@ -1,4 +1,4 @@
-/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkForward} (see README, Benchmarks). */
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkForward} (see docs/benchmarks.md). */
 public final class BenchmarkForward {
     private BenchmarkForward() {
     }

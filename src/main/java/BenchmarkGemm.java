@@ -1,4 +1,4 @@
-/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkGemm} (see README, Benchmarks). */
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkGemm} (see docs/benchmarks.md). */
 public final class BenchmarkGemm {
     private BenchmarkGemm() {
     }

@@ -1,4 +1,4 @@
-/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkScore -Dexec.args="..."} (see README, Benchmarks). */
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkScore -Dexec.args="..."} (see docs/benchmarks.md). */
 public final class BenchmarkScore {
     private BenchmarkScore() {
     }

@@ -1,4 +1,4 @@
-/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkServe} (see README, Benchmarks). */
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkServe} (see docs/benchmarks.md). */
 public final class BenchmarkServe {
     private BenchmarkServe() {
     }

@@ -1,4 +1,4 @@
-/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkTraining} (see README, Benchmarks). */
+/** Launcher: {@code mvn exec:java -Dexec.mainClass=BenchmarkTraining} (see docs/benchmarks.md). */
 public final class BenchmarkTraining {
     private BenchmarkTraining() {
     }

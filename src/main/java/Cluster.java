@@ -1,6 +1,6 @@
 /**
- * Launcher: {@code mvn exec:java -Dexec.mainClass=Cluster -Dexec.args="cluster/spark-home 2 1 4g"} (see README,
- * Scoring on Apache Spark).
+ * Launcher: {@code mvn exec:java -Dexec.mainClass=Cluster -Dexec.args="cluster/spark-home 2 1 4g"} (see
+ * docs/serving.md, "Scoring on Apache Spark").
  */
 public final class Cluster {
     private Cluster() {
