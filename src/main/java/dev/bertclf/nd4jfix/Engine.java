@@ -177,11 +177,6 @@ public final class Engine {
         OptimizerStateTransfer.install(sd, updaters);
     }
 
-    /** Runs work with the console output dropped. */
-    public static <T> T quietly(Supplier<T> work) {
-        return QuietStdout.call(work);
-    }
-
     /** Runs {@code work} with the calling thread's float32 products in bf16, rounding both inputs of each. */
     public static void inBf16(Runnable work) {
         Bf16Products.during(work);
