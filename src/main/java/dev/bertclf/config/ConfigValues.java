@@ -42,6 +42,20 @@ record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo
         return s == null || s.isBlank() ? null : Path.of(s);
     }
 
+    /** A list of strings: a list in a conf file, or a comma-separated string (as {@code -D} gives it). */
+    List<String> stringList(String key) {
+        try {
+            if (c.getValue(key).valueType() == com.typesafe.config.ConfigValueType.STRING) {
+                return Arrays.stream(c.getString(key).split(",")).map(String::strip).filter(x -> !x.isEmpty())
+                        .toList();
+            }
+            return c.getStringList(key);
+        } catch (com.typesafe.config.ConfigException e) {
+            problems.add(ConfigLoader.ROOT + "." + key + " must be a list of strings, or one string of them separated by commas");
+            return List.of();
+        }
+    }
+
     boolean bool(String key) {
         try {
             return c.getBoolean(key);

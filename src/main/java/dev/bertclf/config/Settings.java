@@ -281,30 +281,66 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     }
 
     /**
-     * @param run                      run folder to serve, or null for the newest
+     * @param run                      run folder to serve, or null for the newest complete one
+     * @param watchRuns                {@code serve.run = latest}: serve the newest complete run, and swap in a newer
+     *                                 one as it completes
      * @param maxConcurrentPredictions /predict requests read or awaited at once; more get 429
      * @param idleTimeoutMs            Jetty's connection idle timeout
      * @param minRequestDataRate       bytes per second below which a body upload is cut off (0 = none)
-     * @param warmupPasses             forward passes of a short text before the server reports ready (0 = none)
+     * @param warmupPasses             forward passes of a short text before a model serves (0 = none)
+     * @param access                   who may call which route: API keys, open routes, CORS origins
+     * @param logTexts                 whether the access log holds the request's texts
      */
-    public record ServeSettings(String host, int port, Path run, int threads, int maxConcurrentPredictions,
+    public record ServeSettings(String host, int port, Path run, boolean watchRuns, long watchIntervalMs,
+                                int threads, int maxConcurrentPredictions,
                                 long idleTimeoutMs, long minRequestDataRate, long predictTimeoutMs,
                                 long maxBodyBytes, int maxTexts, int maxTextChars, boolean batching,
                                 int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs,
-                                int warmupPasses) {
+                                int warmupPasses, Access access, boolean logTexts) {
         /** Jetty threads never given to /predict: acceptor, selector, reserved executor, /health and /model. */
         public static final int RESERVED_THREADS = 8;
+        /** The value of {@code serve.run} that watches for newer runs. */
+        public static final String LATEST = "latest";
+
+        /**
+         * @param apiKeysFile    SHA-256 digests of the accepted API keys, one per line; null = no keys asked
+         * @param openRoutes     routes answered without a key when keys are asked
+         * @param allowedOrigins origins a browser may call from (CORS); {@code *} for any
+         */
+        public record Access(Path apiKeysFile, List<String> openRoutes, List<String> allowedOrigins) {
+            static Access read(ConfigValues v) {
+                Access a = new Access(v.optionalPath("serve.api-keys-file"), v.stringList("serve.open-routes"),
+                        v.stringList("serve.cors.allowed-origins"));
+                v.requireFile("serve.api-keys-file", a.apiKeysFile());
+                for (String r : a.openRoutes()) {
+                    if (!r.startsWith("/")) {
+                        v.problem(ConfigLoader.ROOT + ".serve.open-routes: \"" + r + "\" is not a path (\"/health\")");
+                    }
+                }
+                for (String o : a.allowedOrigins()) {
+                    if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+                        v.problem(ConfigLoader.ROOT + ".serve.cors.allowed-origins: \"" + o
+                                + "\" is not an origin (scheme://host[:port], or *)");
+                    }
+                }
+                return a;
+            }
+        }
 
         /** These settings on a free loopback port, serving {@code run}, with batching on or off (benchmarks). */
         public ServeSettings onLoopback(Path run, boolean batching) {
-            return new ServeSettings("127.0.0.1", 0, run, threads, maxConcurrentPredictions, idleTimeoutMs,
-                    minRequestDataRate, predictTimeoutMs, maxBodyBytes, maxTexts, maxTextChars, batching,
-                    maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs, warmupPasses);
+            return new ServeSettings("127.0.0.1", 0, run, run == null && watchRuns, watchIntervalMs, threads,
+                    maxConcurrentPredictions, idleTimeoutMs, minRequestDataRate, predictTimeoutMs, maxBodyBytes,
+                    maxTexts, maxTextChars, batching, maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs,
+                    warmupPasses, access, logTexts);
         }
 
         static ServeSettings read(ConfigValues v) {
+            String run = v.string("serve.run");
+            boolean latest = LATEST.equals(run);
             var s = new ServeSettings(v.string("serve.host"), v.intIn("serve.port", 0, 65535),
-                    v.optionalPath("serve.run"), v.intIn("serve.threads", 10, 1000),
+                    latest ? null : v.optionalPath("serve.run"), latest,
+                    v.intIn("serve.watch-interval-ms", 100, Integer.MAX_VALUE), v.intIn("serve.threads", 10, 1000),
                     v.intIn("serve.max-concurrent-predictions", 1, 1000),
                     v.intIn("serve.idle-timeout-ms", 100, Integer.MAX_VALUE),
                     v.intIn("serve.min-request-data-rate", 0, Integer.MAX_VALUE),
@@ -313,7 +349,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.bool("serve.batching.enabled"), v.intIn("serve.batching.max-batch-size", 1, 1024),
                     v.intIn("serve.batching.max-wait-ms", 0, 10_000),
                     v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"),
-                    v.intIn("serve.warmup-passes", 0, 10_000));
+                    v.intIn("serve.warmup-passes", 0, 10_000), Access.read(v), v.bool("serve.log-texts"));
             if (s.maxBodyBytes() < 1) {
                 v.problem(ConfigLoader.ROOT + ".serve.max-body-bytes must be positive");
             }

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * A trained classifier for inference: the SameDiff graph, its featurizer and labels, and the precision of its
  * forward passes ({@code inference.precision}). One caller at a time ({@link #predict} is synchronized). Closing it
- * frees what it made for its passes (bf16 copies of the weights); the graph stays open.
+ * frees what it made for its passes (bf16 copies of the weights); the graph stays open unless {@link #release}d.
  */
 public final class Classifier implements AutoCloseable {
     private final SameDiff sd;
@@ -50,7 +50,17 @@ public final class Classifier implements AutoCloseable {
 
     /** Class probabilities {@code [texts, labels]}, each batch at its own token length. */
     public synchronized float[][] predict(List<String> texts) {
-        return probabilities(featurizer.featurize(texts)).toFloatMatrix();
+        return classify(texts).probabilities();
+    }
+
+    /** Class probabilities of some texts, and the word pieces each was read as ([CLS] and [SEP] included). */
+    public record Output(float[][] probabilities, int[] wordPieces) {
+    }
+
+    /** {@link #predict}, with each text's word pieces counted. */
+    public synchronized Output classify(List<String> texts) {
+        Featurizer.Batch b = featurizer.featurize(texts);
+        return new Output(probabilities(b).toFloatMatrix(), b.inputMask().sum(1).toIntVector());
     }
 
     /** Class probabilities {@code [batch, labels]} of featurized input. */
@@ -72,6 +82,15 @@ public final class Classifier implements AutoCloseable {
         if (rounded != null) {
             rounded.close();
         }
+    }
+
+    /**
+     * Closes this classifier and frees its graph's native memory, for a classifier no one will use again (a model
+     * swapped out of a server). On the thread that ran its passes, after the last one.
+     */
+    public synchronized void release() {
+        close();
+        Engine.release(sd);
     }
 
     /** Index of the largest probability in a row. */

@@ -4,6 +4,7 @@ import dev.bertclf.graph.GraphRewrite;
 import dev.bertclf.nd4jfix.repair.ArrayCacheOff;
 import dev.bertclf.nd4jfix.repair.FlatBufferSaveHeap;
 import dev.bertclf.nd4jfix.repair.FrozenWordEmbeddings;
+import dev.bertclf.nd4jfix.repair.GraphMemoryRelease;
 import dev.bertclf.nd4jfix.repair.ImportGarbageCollection;
 import dev.bertclf.nd4jfix.repair.LossKeeper;
 import dev.bertclf.nd4jfix.repair.MatmulBetaZero;
@@ -170,6 +171,14 @@ public final class Engine {
     /** After each inference batch outside {@code fit}: frees what the batch left. */
     public static void afterInferenceBatch() {
         OffHeapRelease.afterInferenceBatch();
+    }
+
+    /**
+     * Frees a graph no one will use again (a model swapped out of a server): its sessions' pooled arrays, its
+     * weights and constants. Returns the arrays closed.
+     */
+    public static int release(SameDiff sd) {
+        return GraphMemoryRelease.release(sd);
     }
 
     /** Gives a freshly built graph the optimizer state of a checkpoint. */

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Spark-Java's Jetty with an idle timeout that holds against slow clients: Spark gives every connection one hour.
  * This factory sets {@code serve.idle-timeout-ms} on every connector Spark installs. (Jetty's own minimum request
  * data rate is not used: it counts the time before the handler reads, so it cuts off small bodies read late;
- * {@code PredictionServer} checks the rate itself.)
+ * {@code PredictionServer} checks the rate itself.) Jetty's own error pages are JSON ({@link JsonErrorHandler}).
  */
 final class LimitedJetty implements JettyServerFactory {
     private static final AtomicLong IDS = new AtomicLong();
@@ -41,7 +41,7 @@ final class LimitedJetty implements JettyServerFactory {
 
     @Override
     public Server create(ThreadPool threadPool) {
-        return new Server(threadPool) {
+        Server server = new Server(threadPool) {
             @Override
             public void setConnectors(Connector[] connectors) {
                 for (Connector c : connectors) {
@@ -50,6 +50,8 @@ final class LimitedJetty implements JettyServerFactory {
                 super.setConnectors(connectors);
             }
         };
+        server.setErrorHandler(new JsonErrorHandler());
+        return server;
     }
 
     private void limit(Connector c) {

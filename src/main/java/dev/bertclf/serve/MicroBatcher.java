@@ -5,11 +5,14 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * Dynamic micro-batching in front of a single-threaded model (like DJL Serving's {@code batch_size} and
@@ -21,6 +24,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request it takes what is already queued and runs at once, so a lone client is never kept waiting (on 2 cores a
  * short wait cost a short text many times the wait itself at p50); requests that arrive during a pass are served
  * together by the next one, and waiting resumes with it.
+ *
+ * <p><b>Model swaps</b> ({@link #swapIn}) are units of work on the same thread, between forward passes: loading the
+ * model is one unit, each warm-up pass another, with the requests that arrive meanwhile served in between by the
+ * model in use. Then the new model takes over and the old one is freed, on this thread, after its last pass. So
+ * every pass runs on one thread (passes on a second thread ran 40-60% slower: {@link Serving#warmUp}), every batch
+ * runs on one model, and each answer names the model that computed it.
  */
 public final class MicroBatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MicroBatcher.class);
@@ -32,37 +41,94 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    private record Pending(List<String> texts, CompletableFuture<float[][]> result) {
+    /**
+     * A request's answer: probabilities in the order of its texts, the model that computed them, the word pieces of
+     * its texts, and how long it waited in the queue and in its forward pass.
+     */
+    public record Answer(float[][] probabilities, ServedModel model, long wordPieces, long queuedNanos,
+                         long passNanos) {
     }
 
-    private final Predictor predictor;
+    /** A finished swap: the model that was served before (null for the first), and the one served now. */
+    public record Swapped(String previous, String current) {
+    }
+
+    /** What a forward pass reports, for metrics. */
+    @FunctionalInterface
+    public interface PassListener {
+        void passed(int texts, long wordPieces, long nanos);
+    }
+
+    private record Pending(List<String> texts, CompletableFuture<Answer> result, long queuedAt) {
+    }
+
+    /** A model on its way in: loaded in one unit, warmed up over {@code warmupLeft} more, then swapped in. */
+    private static final class Swap {
+        final Supplier<ServedModel> loader;
+        final CompletableFuture<Swapped> done = new CompletableFuture<>();
+        ServedModel next;
+        int warmupLeft;
+        long started;
+
+        Swap(Supplier<ServedModel> loader) {
+            this.loader = loader;
+        }
+    }
+
     private final int maxBatchSize;
     private final long maxWaitNanos;
     private final int capacity;
+    private final int warmupPasses;
+    private final PassListener listener;
     private final BlockingQueue<Pending> queue;
+    private final Queue<Swap> swaps = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedTexts = new AtomicInteger();
     private final Thread worker;
+    private volatile ServedModel current;
     private volatile boolean closing;
     /** Whether the last forward pass served more than one request (assumed until one is seen alone). */
     private boolean clientsCameTogether = true;
 
-    public MicroBatcher(Predictor predictor, int maxBatchSize, int maxWaitMs, int capacity) {
-        this.predictor = predictor;
+    /**
+     * A batcher with no model yet: {@link #swapIn} brings the first.
+     *
+     * @param warmupPasses forward passes of a short text each model runs before it serves
+     */
+    public MicroBatcher(int maxBatchSize, int maxWaitMs, int capacity, int warmupPasses, PassListener listener) {
         this.maxBatchSize = maxBatchSize;
         this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
         this.capacity = capacity;
+        this.warmupPasses = warmupPasses;
+        this.listener = listener;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.worker = new Thread(this::work, "micro-batcher");
         worker.setDaemon(true);
         worker.start();
     }
 
-    /** Queues texts; the future completes with their probabilities, in order. */
-    public CompletableFuture<float[][]> submit(List<String> texts) {
+    /** A batcher serving {@code predictor} at once, with no warm-up (tests and benchmarks). */
+    public MicroBatcher(Predictor predictor, int maxBatchSize, int maxWaitMs, int capacity) {
+        this(maxBatchSize, maxWaitMs, capacity, 0, (n, pieces, nanos) -> {
+        });
+        this.current = ServedModel.of("unnamed", List.of(), predictor, java.util.Map.of());
+    }
+
+    /** The model serving now, or null before the first swap. */
+    public ServedModel current() {
+        return current;
+    }
+
+    /** Texts waiting for a forward pass. */
+    public int queuedTexts() {
+        return queuedTexts.get();
+    }
+
+    /** Queues texts; the future completes with their answer. */
+    public CompletableFuture<Answer> submit(List<String> texts) {
         if (closing) {
             throw new IllegalStateException("shutting down");
         }
-        Pending p = new Pending(List.copyOf(texts), new CompletableFuture<>());
+        Pending p = new Pending(List.copyOf(texts), new CompletableFuture<>(), System.nanoTime());
         if (queuedTexts.addAndGet(texts.size()) > capacity || !queue.offer(p)) {
             queuedTexts.addAndGet(-texts.size());
             throw new QueueFullException(capacity);
@@ -70,32 +136,34 @@ public final class MicroBatcher implements AutoCloseable {
         return p.result();
     }
 
+    /**
+     * Loads a model and swaps it in, all on the worker thread between forward passes; the future completes once it
+     * serves, or with the loader's or warm-up's failure, the model in use serving on.
+     */
+    public CompletableFuture<Swapped> swapIn(Supplier<ServedModel> loader) {
+        if (closing) {
+            return CompletableFuture.failedFuture(new IllegalStateException("shutting down"));
+        }
+        Swap s = new Swap(loader);
+        swaps.add(s);
+        return s.done;
+    }
+
     private void work() {
         List<Pending> batch = new ArrayList<>();
         while (!closing || !queue.isEmpty()) {
             try {
-                Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
+                Swap swap = swaps.peek();
+                Pending first = swap != null ? queue.poll() : queue.poll(20, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    gather(batch, first.texts().size());
+                    clientsCameTogether = batch.size() > 1;
+                    run(batch);
                 }
-                batch.add(first);
-                int texts = first.texts().size();
-                long deadline = System.nanoTime() + (clientsCameTogether ? maxWaitNanos : 0);
-                while (texts < maxBatchSize) {
-                    Pending next = queue.peek();
-                    if (next != null && texts + next.texts().size() > maxBatchSize) {
-                        break;
-                    }
-                    long left = deadline - System.nanoTime();
-                    next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
-                    if (next == null) {
-                        break;
-                    }
-                    batch.add(next);
-                    texts += next.texts().size();
+                if (swap != null) {
+                    step(swap);
                 }
-                clientsCameTogether = batch.size() > 1;
-                run(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -103,15 +171,86 @@ public final class MicroBatcher implements AutoCloseable {
                 batch.clear();
             }
         }
+        for (Swap s; (s = swaps.poll()) != null; ) {
+            s.done.completeExceptionally(new IllegalStateException("shutting down"));
+            if (s.next != null) {
+                s.next.close();
+            }
+        }
+        ServedModel last = current;
+        if (last != null) {
+            last.close();
+        }
+    }
+
+    /** Adds queued requests to {@code batch} while they fit, waiting for them only while clients come together. */
+    private void gather(List<Pending> batch, int texts) throws InterruptedException {
+        long deadline = System.nanoTime() + (clientsCameTogether ? maxWaitNanos : 0);
+        while (texts < maxBatchSize) {
+            Pending next = queue.peek();
+            if (next != null && texts + next.texts().size() > maxBatchSize) {
+                break;
+            }
+            long left = deadline - System.nanoTime();
+            next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+            if (next == null) {
+                break;
+            }
+            batch.add(next);
+            texts += next.texts().size();
+        }
+    }
+
+    /** One unit of a swap: the load, or one warm-up pass; after the last, the new model takes over. */
+    private void step(Swap s) {
+        try {
+            if (s.next == null) {
+                s.started = System.nanoTime();
+                s.next = s.loader.get();
+                s.warmupLeft = warmupPasses;
+                log.info("Model {} loaded in {} s; warming up over {} forward passes between requests", s.next.id(),
+                        seconds(System.nanoTime() - s.started), warmupPasses);
+            } else {
+                s.next.predictor().predict(Serving.WARMUP_TEXTS);
+                s.warmupLeft--;
+            }
+            if (s.warmupLeft == 0) {
+                ServedModel old = current;
+                current = s.next;
+                swaps.poll();
+                log.info("Model {} serving{}, {} s after its load began", s.next.id(),
+                        old == null ? "" : " in place of " + old.id(), seconds(System.nanoTime() - s.started));
+                if (old != null) {
+                    old.close();
+                }
+                s.done.complete(new Swapped(old == null ? null : old.id(), s.next.id()));
+            }
+        } catch (RuntimeException | Error e) {
+            swaps.poll();
+            log.error("Model failed to load; {}", current == null ? "none serving" : current.id() + " serves on", e);
+            if (s.next != null) {
+                try {
+                    s.next.close();
+                } catch (RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            s.done.completeExceptionally(e);
+        }
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e9);
     }
 
     /**
-     * Runs the gathered requests in forward passes of at most {@code maxBatchSize} texts. A request whose caller
-     * has given up (its future cancelled on timeout) is dropped, never computed.
+     * Runs the gathered requests in forward passes of at most {@code maxBatchSize} texts, on the model in use. A
+     * request whose caller has given up (its future cancelled on timeout) is dropped, never computed.
      */
     private void run(List<Pending> gathered) {
         List<Pending> batch = new ArrayList<>();
         List<String> all = new ArrayList<>();
+        long now = System.nanoTime();
         for (Pending p : gathered) {
             queuedTexts.addAndGet(-p.texts().size());
             if (!p.result().isDone()) {
@@ -119,22 +258,41 @@ public final class MicroBatcher implements AutoCloseable {
                 all.addAll(p.texts());
             }
         }
+        ServedModel model = current;
         if (all.isEmpty()) {
+            return;
+        }
+        if (model == null) {
+            batch.forEach(p -> p.result().completeExceptionally(new ApiException(503, "no model loaded yet")));
             return;
         }
         try {
             float[][] probs = new float[all.size()][];
+            int[] pieces = new int[all.size()];
+            long passStart = System.nanoTime();
             for (int from = 0; from < all.size(); from += maxBatchSize) {
                 List<String> chunk = all.subList(from, Math.min(all.size(), from + maxBatchSize));
-                float[][] out = predictor.predict(chunk);
-                System.arraycopy(out, 0, probs, from, out.length);
+                long t0 = System.nanoTime();
+                Predictor.Pass out = model.predictor().pass(chunk);
+                long chunkPieces = 0;
+                for (int i = 0; i < out.wordPieces().length; i++) {
+                    chunkPieces += out.wordPieces()[i];
+                }
+                listener.passed(chunk.size(), chunkPieces, System.nanoTime() - t0);
+                System.arraycopy(out.probabilities(), 0, probs, from, chunk.size());
+                System.arraycopy(out.wordPieces(), 0, pieces, from, chunk.size());
             }
+            long passNanos = System.nanoTime() - passStart;
             int at = 0;
             for (Pending p : batch) {
                 float[][] mine = new float[p.texts().size()][];
                 System.arraycopy(probs, at, mine, 0, mine.length);
+                long myPieces = 0;
+                for (int i = 0; i < mine.length; i++) {
+                    myPieces += pieces[at + i];
+                }
                 at += mine.length;
-                p.result().complete(mine);
+                p.result().complete(new Answer(mine, model, myPieces, now - p.queuedAt(), passNanos));
             }
         } catch (RuntimeException | Error e) {
             log.error("Prediction failed for a batch of {} texts", all.size(), e);
@@ -142,7 +300,7 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /** Stops taking requests, finishes those queued, and stops the worker. */
+    /** Stops taking requests, finishes those queued, and stops the worker, freeing the model it served. */
     @Override
     public void close() {
         closing = true;

@@ -17,9 +17,11 @@ import javax.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -29,34 +31,58 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The REST API and demo page on Spark-Java:
+ * The REST API and demo page on Spark-Java; {@code /openapi.json} is its contract, checked against every answer by
+ * {@code OpenApiContractTest}:
  * <ul>
  *   <li>{@code POST /predict} {@code {"text": "..."}} → {@code {"label", "probabilities", "model"}};
  *       {@code {"texts": [...]}} → a list of those, in order</li>
- *   <li>{@code GET /health} → 200 once the model is loaded (503 before), {@code GET /model} → model facts</li>
- *   <li>{@code GET /} → the demo page</li>
+ *   <li>{@code GET /health} → 200 once a model serves (503 before), {@code GET /model} → model facts</li>
+ *   <li>{@code GET /metrics} → Prometheus' text format; {@code POST /admin/reload} → swap in the run to serve</li>
+ *   <li>{@code GET /} → the demo page, {@code GET /openapi.json} and {@code GET /docs} → the API's document</li>
  * </ul>
- * Errors are JSON {@code {"error": "..."}} with status 400, 404, 413, 415, 429, 500 or 503, never a stack trace.
+ * Errors are JSON {@code {"error": "..."}}, never a stack trace, Jetty's own included ({@link JsonErrorHandler}).
+ * Each request gets an {@code X-Request-Id} and one line in the access log ({@link AccessLog}); API keys and CORS are
+ * checked before any route runs ({@link Access}).
  */
 public final class PredictionServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PredictionServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String JSON_TYPE = "application/json";
+    /** Request attribute: the request waited its whole predict-timeout-ms for its prediction. */
+    private static final String TIMED_OUT = "bertclf.timedOut";
 
-    /** What the server serves, once loaded. */
-    public record Model(String runId, List<String> labels, MicroBatcher batcher, Map<String, Object> info) {
+    /** Every route and its methods; the OpenAPI document describes exactly these (OpenApiContractTest). */
+    public static final Map<String, Set<String>> ROUTES = routeTable();
+
+    private static Map<String, Set<String>> routeTable() {
+        Map<String, Set<String>> r = new LinkedHashMap<>();
+        r.put("/", Set.of("GET"));
+        r.put("/predict", Set.of("POST"));
+        r.put("/health", Set.of("GET"));
+        r.put("/model", Set.of("GET"));
+        r.put("/metrics", Set.of("GET"));
+        r.put("/admin/reload", Set.of("POST"));
+        r.put("/openapi.json", Set.of("GET"));
+        r.put("/docs", Set.of("GET"));
+        return Collections.unmodifiableMap(r);
     }
 
     private final Settings.ServeSettings settings;
     private final Service http;
+    private final ServeMetrics metrics = new ServeMetrics();
+    private final Access access;
+    private final AccessLog accessLog;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Permits for /predict requests being read or awaited: the other Jetty threads stay free for /health. */
     private final Semaphore predictions;
-    private volatile Model model;
+    private volatile MicroBatcher batcher;
+    private volatile ModelReloader reloader;
     private volatile boolean draining;
 
     public PredictionServer(Settings.ServeSettings settings) {
         this.settings = settings;
+        this.access = Access.of(settings.access());
+        this.accessLog = new AccessLog(settings.logTexts());
         this.predictions = new Semaphore(settings.maxConcurrentPredictions());
         this.http = Service.ignite();
         http.embeddedServerIdentifier(LimitedJetty.register(settings));
@@ -73,10 +99,17 @@ public final class PredictionServer implements AutoCloseable {
         return http.port();
     }
 
-    /** Makes the server ready: from now on /health says so and /predict answers. */
-    public void ready(Model m) {
-        this.model = m;
-        log.info("Serving model {} (labels {})", m.runId(), m.labels());
+    /** The server's metrics, which the batcher's forward passes and the reloader's swaps report to. */
+    public ServeMetrics metrics() {
+        return metrics;
+    }
+
+    /** Makes the server ready: from now on /health says so, /predict answers, /admin/reload swaps models. */
+    public void ready(MicroBatcher b, ModelReloader r) {
+        metrics.queueDepth(b::queuedTexts);
+        this.reloader = r;
+        this.batcher = b;
+        log.info("Serving model {} (labels {})", b.current().id(), b.current().labels());
     }
 
     public int port() {
@@ -84,23 +117,63 @@ public final class PredictionServer implements AutoCloseable {
     }
 
     private void routes() {
-        http.staticFiles.location("/public");
         http.before((req, res) -> {
+            req.attribute(AccessLog.STARTED, System.nanoTime());
             res.header("X-Content-Type-Options", "nosniff");
+            res.header(AccessLog.REQUEST_ID, AccessLog.requestId(req.headers(AccessLog.REQUEST_ID)));
+            Access.Refusal refused = access.check(req, res, ROUTES.get(req.pathInfo()));
+            if (refused != null) {
+                res.type(JSON_TYPE);
+                http.halt(refused.status(), refused.status() == 204 ? "" : json(Map.of("error", refused.message())));
+            }
+        });
+        http.afterAfter((req, res) -> {
+            int status = res.raw().getStatus();
+            String route = ROUTES.containsKey(req.pathInfo()) ? req.pathInfo() : "other";
+            long nanos = System.nanoTime() - (Long) req.attribute(AccessLog.STARTED);
+            metrics.answered(route, status, nanos);
+            String cause = ServeMetrics.causeOf(status, req.attribute(TIMED_OUT) != null);
+            if (cause != null) {
+                metrics.rejected(cause);
+            }
+            accessLog.log(req, res.raw().getHeader(AccessLog.REQUEST_ID), status, nanos);
+        });
+        http.get("/", (req, res) -> {
+            res.type("text/html;charset=utf-8");
+            return ApiDocs.demoPage();
         });
         http.post("/predict", (req, res) -> guarded(res, () -> predictWithPermit(req, res)));
         http.get("/health", (req, res) -> {
             res.type(JSON_TYPE);
-            if (model == null || draining) {
+            MicroBatcher b = batcher;
+            if (b == null || draining) {
                 res.status(503);
                 return json(Map.of("status", draining ? "stopping" : "loading"));
             }
-            return json(Map.of("status", "ready", "model", model.runId()));
+            return json(Map.of("status", "ready", "model", b.current().id()));
         });
-        http.get("/model", (req, res) -> guarded(res, () -> {
-            Model m = requireModel();
-            return m.info();
-        }));
+        http.get("/model", (req, res) -> guarded(res, () -> requireBatcher().current().info()));
+        http.get("/metrics", (req, res) -> {
+            res.type(ServeMetrics.contentType());
+            return metrics.scrape();
+        });
+        http.post("/admin/reload", (req, res) -> guarded(res, this::reload));
+        http.get("/openapi.json", (req, res) -> {
+            res.type(JSON_TYPE);
+            return ApiDocs.openApi();
+        });
+        http.get("/docs", (req, res) -> {
+            res.type("text/html;charset=utf-8");
+            return ApiDocs.swaggerUiPage();
+        });
+        http.get("/docs/:file", (req, res) -> {
+            if (ApiDocs.swaggerUiFile(req.params(":file"), res.raw())) {
+                return "";
+            }
+            res.status(404);
+            res.type(JSON_TYPE);
+            return json(Map.of("error", "not found: GET /docs/" + req.params(":file")));
+        });
         http.notFound((req, res) -> {
             res.type(JSON_TYPE);
             return json(Map.of("error", "not found: " + req.requestMethod() + " " + req.pathInfo()));
@@ -142,19 +215,39 @@ public final class PredictionServer implements AutoCloseable {
         }
     }
 
-    private Model requireModel() {
-        Model m = model;
-        if (m == null) {
-            throw new ApiException(503, "model is still loading");
+    private MicroBatcher requireBatcher() {
+        MicroBatcher b = batcher;
+        if (b == null) {
+            throw new ApiException(503, "model is loading");
         }
-        return m;
+        return b;
     }
 
-    /** Refuses at once (429) when {@code serve.max-concurrent-predictions} requests are already in progress. */
+    /** Swaps in the run to serve now; answers once it serves, or with why it could not, the old model serving on. */
+    private Object reload() {
+        requireBatcher();
+        try {
+            MicroBatcher.Swapped s = reloader.reload().get();
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("model", s.current());
+            a.put("previous", s.previous());
+            return a;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "interrupted");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new ApiException(500, "reload failed: " + cause.getMessage() + "; model "
+                    + batcher.current().id() + " serves on");
+        }
+    }
+
     private Object predictWithPermit(Request req, Response res) {
+        requireBatcher();
         if (!predictions.tryAcquire()) {
+            res.header("Retry-After", "1");
             throw new ApiException(429, "server busy: " + settings.maxConcurrentPredictions()
-                    + " requests in progress");
+                    + " predictions already in progress");
         }
         try {
             return predict(req, res);
@@ -164,7 +257,7 @@ public final class PredictionServer implements AutoCloseable {
     }
 
     private Object predict(Request req, Response res) {
-        Model m = requireModel();
+        MicroBatcher b = requireBatcher();
         String type = req.contentType();
         if (type == null || !type.toLowerCase().startsWith(JSON_TYPE)) {
             throw new ApiException(415, "Content-Type must be application/json");
@@ -190,10 +283,13 @@ public final class PredictionServer implements AutoCloseable {
                 inputs.add(checkText(texts.get(i), "texts[" + i + "]"));
             }
         }
-        float[][] probs = await(m.batcher().submit(inputs), settings.predictTimeoutMs());
+        accessLog.texts(req, inputs);
+        MicroBatcher.Answer a = await(req, b.submit(inputs), settings.predictTimeoutMs());
+        accessLog.answered(req, a);
+        metrics.waited(a.queuedNanos());
         List<Map<String, Object>> out = new ArrayList<>();
-        for (float[] p : probs) {
-            out.add(answer(m, p));
+        for (float[] p : a.probabilities()) {
+            out.add(answer(a.model(), p));
         }
         return text != null ? out.get(0) : out;
     }
@@ -213,7 +309,8 @@ public final class PredictionServer implements AutoCloseable {
         return s;
     }
 
-    private static Map<String, Object> answer(Model m, float[] p) {
+    /** One text's answer, naming the model that computed it. */
+    private static Map<String, Object> answer(ServedModel m, float[] p) {
         Map<String, Object> probabilities = new LinkedHashMap<>();
         for (int i = 0; i < p.length; i++) {
             probabilities.put(m.labels().get(i), (double) p[i]);
@@ -221,21 +318,25 @@ public final class PredictionServer implements AutoCloseable {
         Map<String, Object> a = new LinkedHashMap<>();
         a.put("label", m.labels().get(Classifier.argMax(p)));
         a.put("probabilities", probabilities);
-        a.put("model", m.runId());
+        a.put("model", m.id());
         return a;
     }
 
     /** Waits for a prediction; on timeout the request is cancelled, so the batcher drops it if not yet begun. */
-    private static float[][] await(CompletableFuture<float[][]> f, long timeoutMs) {
+    private static MicroBatcher.Answer await(Request req, CompletableFuture<MicroBatcher.Answer> f, long timeoutMs) {
         try {
             return f.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(false);
+            req.attribute(TIMED_OUT, true);
             throw new ApiException(503, "prediction timed out after " + timeoutMs + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "interrupted");
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiException refused) {
+                throw refused;
+            }
             throw new IllegalStateException("prediction failed", e.getCause());
         }
     }
@@ -329,9 +430,11 @@ public final class PredictionServer implements AutoCloseable {
                 break;
             }
         }
-        Model m = model;
-        if (m != null) {
-            m.batcher().close();
+        if (reloader != null) {
+            reloader.close();
+        }
+        if (batcher != null) {
+            batcher.close();
         }
         http.stop();
         http.awaitStop();

@@ -13,74 +13,84 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
-/** Serving one run folder: start HTTP, load the model once, then answer until closed. */
+/**
+ * Serving a run folder: start HTTP, bring the model in through the pass thread, then answer until closed, swapping in
+ * the run to serve on {@code POST /admin/reload} and, with {@code serve.run = latest}, as newer runs complete.
+ */
 public final class Serving {
     private static final Logger log = LoggerFactory.getLogger(Serving.class);
-    /** What {@link #warmUp} predicts: one short text, so the passes are cheap and mostly the code being compiled. */
+    /** What warm-up predicts: one short text, so the passes are cheap and mostly the code being compiled. */
     static final List<String> WARMUP_TEXTS = List.of("A short text that warms the model up.");
 
     private Serving() {
     }
 
-    /** Starts the server and loads the model; the server answers 503 on /health until the model is ready. */
-    public static PredictionServer start(Settings.ServeSettings ss, Settings.Precision precision, RunFolder run) {
-        run.requireServable();
+    /**
+     * Starts the server and loads the run {@code chooser} names (a fixed folder, or the newest complete run); the
+     * server answers 503 on /health until the model is ready.
+     */
+    public static PredictionServer start(Settings.ServeSettings ss, Settings.Precision precision,
+                                         Supplier<RunFolder> chooser) {
+        chooser.get().requireServable();
+        return start(ss, () -> {
+            RunFolder run = chooser.get();
+            return new ModelReloader.Candidate(run.id(), () -> load(run, precision));
+        });
+    }
+
+    /**
+     * Starts the server, loads the first model {@code chooser} names on the pass thread and warms it up there
+     * ({@code serve.warmup-passes}): the JVM compiles SameDiff's per-op execution code only after 40-70 passes of
+     * BERT-base, and until then every request takes several times as long (docs/performance.md, "Warm-up"). Every
+     * forward pass of the server runs on that one thread: once passes had run on a second thread, a short text's
+     * pass took much longer with one core often idle, as libnd4j's OpenMP runtime (libgomp) seems to stop spinning
+     * its worker threads between parallel regions once more threads use it than there are cores (measured, not
+     * traced in its source; docs/performance.md, "Forward passes on one thread").
+     */
+    public static PredictionServer start(Settings.ServeSettings ss, Supplier<ModelReloader.Candidate> chooser) {
         PredictionServer server = new PredictionServer(ss);
         server.start();
+        MicroBatcher batcher = new MicroBatcher(ss.batching() ? ss.maxBatchSize() : 1,
+                ss.batching() ? ss.maxWaitMs() : 0, ss.queueCapacity(), ss.warmupPasses(),
+                server.metrics()::passed);
+        ModelReloader reloader = new ModelReloader(batcher, chooser, server.metrics());
         try {
             long t0 = System.nanoTime();
-            Classifier classifier = run.classifier(precision);
-            MicroBatcher batcher = warmedUpBatcher(classifier::predict, ss);
-            server.ready(new PredictionServer.Model(run.id(), classifier.labels(), batcher, info(run, classifier)));
-            log.info("Model {} loaded in {} s", run.id(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-        } catch (RuntimeException e) {
+            MicroBatcher.Swapped first = reloader.reload().join();
+            log.info("Model {} ready in {} s", first.current(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+        } catch (CompletionException e) {
+            reloader.close();
+            batcher.close();
             server.close();
-            throw e;
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+        server.ready(batcher, reloader);
+        if (ss.watchRuns()) {
+            reloader.watch(ss.watchIntervalMs());
+            log.info("Watching for newer runs every {} ms", ss.watchIntervalMs());
         }
         return server;
     }
 
-    /**
-     * The micro-batcher that serves requests, warmed up through its own worker thread, so that every forward pass of
-     * the server runs on that one thread. Once passes had run on a second thread (the warm-up on the loading thread,
-     * then requests on the worker), a short text's pass took much longer with one core often idle:
-     * libnd4j's OpenMP runtime (libgomp) seems to stop spinning its worker threads between parallel regions once more
-     * threads use it than there are cores (measured, not traced in its source; docs/performance.md, "Forward passes
-     * on one thread").
-     */
-    static MicroBatcher warmedUpBatcher(Predictor predictor, Settings.ServeSettings ss) {
-        MicroBatcher batcher = ss.batching()
-                ? new MicroBatcher(predictor, ss.maxBatchSize(), ss.maxWaitMs(), ss.queueCapacity())
-                : new MicroBatcher(predictor, 1, 0, ss.queueCapacity());
-        try {
-            warmUp(texts -> batcher.submit(texts).join(), ss.warmupPasses());
-        } catch (RuntimeException e) {
-            batcher.close();
-            throw e;
-        }
-        return batcher;
-    }
+    /** A run's classifier as a model to serve; freed (graph included) once swapped out. */
+    static ServedModel load(RunFolder run, Settings.Precision precision) {
+        Classifier classifier = run.classifier(precision);
+        Predictor predictor = new Predictor() {
+            @Override
+            public float[][] predict(List<String> texts) {
+                return classifier.predict(texts);
+            }
 
-    /**
-     * Runs {@code passes} predictions of {@link #WARMUP_TEXTS} before the server reports ready: the JVM compiles
-     * SameDiff's per-op execution code only after 40-70 passes of BERT-base, and until then every request takes
-     * several times as long (docs/performance.md, "Warm-up").
-     */
-    static void warmUp(Predictor predictor, int passes) {
-        if (passes == 0) {
-            return;
-        }
-        log.info("Warming up: {} forward passes of a short text", passes);
-        long t0 = System.nanoTime();
-        long last = 0;
-        for (int i = 0; i < passes; i++) {
-            long start = System.nanoTime();
-            predictor.predict(WARMUP_TEXTS);
-            last = System.nanoTime() - start;
-        }
-        log.info("Warmed up in {} s (last pass {} ms)", String.format("%.1f", (System.nanoTime() - t0) / 1e9),
-                String.format("%.0f", last / 1e6));
+            @Override
+            public Pass pass(List<String> texts) {
+                Classifier.Output out = classifier.classify(texts);
+                return new Pass(out.probabilities(), out.wordPieces());
+            }
+        };
+        return new ServedModel(run.id(), classifier.labels(), predictor, info(run, classifier), classifier::release);
     }
 
     /**

@@ -22,13 +22,13 @@ class MicroBatcherTest {
             return ServerFixture.fakeModel(texts);
         };
         try (MicroBatcher b = new MicroBatcher(p, 8, 200, 100)) {
-            List<CompletableFuture<float[][]>> fs = new ArrayList<>();
+            List<CompletableFuture<MicroBatcher.Answer>> fs = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 fs.add(b.submit(List.of(i % 2 == 0 ? "good" : "bad")));
             }
             for (int i = 0; i < 8; i++) {
                 assertArrayEquals(ServerFixture.fakeModel(List.of(i % 2 == 0 ? "good" : "bad"))[0],
-                        fs.get(i).get(10, TimeUnit.SECONDS)[0]);
+                        fs.get(i).get(10, TimeUnit.SECONDS).probabilities()[0]);
             }
             assertTrue(sizes.size() < 8, "requests were batched: " + sizes);
             assertTrue(sizes.stream().allMatch(s -> s <= 8));
@@ -61,20 +61,20 @@ class MicroBatcherTest {
             return ServerFixture.fakeModel(texts);
         }, 8, 1000, 100)) {
             b.submit(List.of("alone")).get(10, TimeUnit.SECONDS);
-            List<CompletableFuture<float[][]>> fs = new ArrayList<>();
+            List<CompletableFuture<MicroBatcher.Answer>> fs = new ArrayList<>();
             fs.add(b.submit(List.of("busy")));
             Thread.sleep(100);
             for (int i = 0; i < 3; i++) {
                 fs.add(b.submit(List.of("queued " + i)));
             }
-            for (CompletableFuture<float[][]> f : fs) {
+            for (CompletableFuture<MicroBatcher.Answer> f : fs) {
                 f.get(10, TimeUnit.SECONDS);
             }
             for (int i = 0; i < 3; i++) {
                 fs.add(b.submit(List.of("again " + i)));
                 Thread.sleep(50);
             }
-            for (CompletableFuture<float[][]> f : fs) {
+            for (CompletableFuture<MicroBatcher.Answer> f : fs) {
                 f.get(10, TimeUnit.SECONDS);
             }
             // alone; "busy" at once (no wait after a lone pass); the three queued during it in one pass; then,
@@ -90,7 +90,7 @@ class MicroBatcherTest {
             sizes.add(texts.size());
             return ServerFixture.fakeModel(texts);
         }, 3, 0, 100)) {
-            float[][] out = b.submit(List.of("good", "bad", "x", "good", "bad", "x", "good")).get(10, TimeUnit.SECONDS);
+            float[][] out = b.submit(List.of("good", "bad", "x", "good", "bad", "x", "good")).get(10, TimeUnit.SECONDS).probabilities();
             assertEquals(7, out.length);
             assertEquals(0.7f, out[6][2]);
             assertEquals(List.of(3, 3, 1), sizes);
@@ -108,7 +108,7 @@ class MicroBatcherTest {
             }
             return ServerFixture.fakeModel(texts);
         }, 1, 0, 2)) {
-            CompletableFuture<float[][]> running = b.submit(List.of("a"));
+            CompletableFuture<MicroBatcher.Answer> running = b.submit(List.of("a"));
             Thread.sleep(200);
             b.submit(List.of("b", "c"));
             assertThrows(MicroBatcher.QueueFullException.class, () -> b.submit(List.of("d")));
@@ -130,11 +130,11 @@ class MicroBatcherTest {
             }
             return ServerFixture.fakeModel(texts);
         }, 1, 0, 10)) {
-            CompletableFuture<float[][]> running = b.submit(List.of("first"));
+            CompletableFuture<MicroBatcher.Answer> running = b.submit(List.of("first"));
             Thread.sleep(200);
-            CompletableFuture<float[][]> givenUp = b.submit(List.of("timed out"));
+            CompletableFuture<MicroBatcher.Answer> givenUp = b.submit(List.of("timed out"));
             givenUp.cancel(false);
-            CompletableFuture<float[][]> after = b.submit(List.of("third"));
+            CompletableFuture<MicroBatcher.Answer> after = b.submit(List.of("third"));
             hold.countDown();
             running.get(10, TimeUnit.SECONDS);
             after.get(10, TimeUnit.SECONDS);

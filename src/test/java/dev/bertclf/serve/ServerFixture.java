@@ -10,10 +10,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** A prediction server on a free loopback port with a stand-in model, and an HTTP client for it. */
 final class ServerFixture implements AutoCloseable {
     static final List<String> LABELS = List.of("negative", "neutral", "positive");
+    static final String RUN = "test-run";
     final PredictionServer server;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     final String base;
@@ -29,37 +31,55 @@ final class ServerFixture implements AutoCloseable {
         return out;
     }
 
-    ServerFixture(Predictor predictor, String... overrides) {
-        String[] all = new String[overrides.length + 1];
-        all[0] = "serve.port=0";
-        System.arraycopy(overrides, 0, all, 1, overrides.length);
-        Settings.ServeSettings s = TestSettings.with(all).serve();
-        server = new PredictionServer(s);
-        int port = server.start();
-        base = "http://127.0.0.1:" + port;
-        server.ready(new PredictionServer.Model("test-run", LABELS,
-                s.batching() ? new MicroBatcher(predictor, s.maxBatchSize(), s.maxWaitMs(), s.queueCapacity())
-                        : new MicroBatcher(predictor, 1, 0, s.queueCapacity()),
-                Map.of("model", "test-run", "labels", LABELS, "base_model", "bert-base-multilingual-cased",
-                        "base_model_description", "104 languages")));
+    /** A stand-in model named {@code id} around {@code predictor}, as a run to serve. */
+    static ModelReloader.Candidate candidate(String id, Predictor predictor) {
+        return new ModelReloader.Candidate(id, () -> ServedModel.of(id, LABELS, predictor,
+                Map.of("model", id, "labels", LABELS, "base_model", "bert-base-multilingual-cased",
+                        "base_model_description", "104 languages", "precision", "fp32")));
     }
 
-    HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+    ServerFixture(Predictor predictor, String... overrides) {
+        this(() -> candidate(RUN, predictor), overrides);
+    }
+
+    /** A server of the runs {@code chooser} names, with no warm-up passes unless {@code overrides} ask for them. */
+    ServerFixture(Supplier<ModelReloader.Candidate> chooser, String... overrides) {
+        String[] all = new String[overrides.length + 2];
+        all[0] = "serve.port=0";
+        all[1] = "serve.warmup-passes=0";
+        System.arraycopy(overrides, 0, all, 2, overrides.length);
+        Settings.ServeSettings s = TestSettings.with(all).serve();
+        server = Serving.start(s, chooser);
+        base = "http://127.0.0.1:" + server.port();
+    }
+
+    HttpResponse<String> post(String path, String contentType, String body, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
         return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    HttpResponse<String> predict(String json) throws Exception {
-        return post("/predict", "application/json", json);
+    HttpResponse<String> predict(String json, String... headers) throws Exception {
+        return post("/predict", "application/json", json, headers);
     }
 
-    HttpResponse<String> get(String path) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30)).GET()
-                .build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> get(String path, String... headers) throws Exception {
+        return send("GET", path, headers);
+    }
+
+    HttpResponse<String> send(String method, String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+                .method(method, HttpRequest.BodyPublishers.noBody());
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Override

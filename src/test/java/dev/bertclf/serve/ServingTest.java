@@ -1,6 +1,5 @@
 package dev.bertclf.serve;
 
-import dev.bertclf.TestSettings;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -13,40 +12,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ServingTest {
     @Test
-    void warmingUpPredictsOneShortTextTheConfiguredNumberOfTimes() {
-        List<List<String>> calls = new ArrayList<>();
-        Serving.warmUp(texts -> {
-            calls.add(texts);
-            return ServerFixture.fakeModel(texts);
-        }, 7);
-        assertEquals(7, calls.size());
-        for (List<String> texts : calls) {
-            assertEquals(1, texts.size());
-            assertTrue(texts.get(0).length() < 64, "a short text: " + texts.get(0));
-        }
-    }
-
-    @Test
-    void theWarmUpAndTheRequestsAfterItRunOnTheBatchersOneThread() {
+    void theLoadTheWarmUpAndTheRequestsAfterItRunOnTheBatchersOneThread() {
         // libgomp spins between parallel regions only while no more threads run them than there are cores, so a
         // warm-up on the loading thread made every later pass on the batcher's thread slower
         Set<String> threads = ConcurrentHashMap.newKeySet();
-        List<Integer> calls = new ArrayList<>();
-        for (boolean batching : new boolean[]{true, false}) {
+        List<List<String>> calls = new ArrayList<>();
+        for (int batchSize : new int[]{8, 1}) {
             threads.clear();
             calls.clear();
             Predictor recording = texts -> {
                 threads.add(Thread.currentThread().getName());
                 synchronized (calls) {
-                    calls.add(texts.size());
+                    calls.add(texts);
                 }
                 return ServerFixture.fakeModel(texts);
             };
-            try (MicroBatcher batcher = Serving.warmedUpBatcher(recording, TestSettings.with(
-                    "serve.warmup-passes=5", "serve.batching.enabled=" + batching).serve())) {
+            try (MicroBatcher batcher = new MicroBatcher(batchSize, 0, 16, 5, (n, pieces, nanos) -> {
+            })) {
+                batcher.swapIn(() -> {
+                    threads.add(Thread.currentThread().getName());
+                    return ServerFixture.candidate("run", recording).loader().get();
+                }).join();
                 batcher.submit(List.of("a request after the warm-up")).join();
             }
-            assertEquals(6, calls.size(), "5 warm-up passes and the request, batching " + batching);
+            assertEquals(6, calls.size(), "5 warm-up passes and the request, batches of " + batchSize);
+            for (List<String> warmUp : calls.subList(0, 5)) {
+                assertEquals(Serving.WARMUP_TEXTS, warmUp, "one short text");
+            }
             assertEquals(1, threads.size(), "one thread: " + threads);
             assertTrue(!threads.contains(Thread.currentThread().getName()), "not the caller's thread: " + threads);
         }
@@ -54,8 +46,11 @@ class ServingTest {
 
     @Test
     void noWarmUpPassesMeansNoPrediction() {
-        Serving.warmUp(texts -> {
-            throw new AssertionError("predicted " + texts);
-        }, 0);
+        try (MicroBatcher batcher = new MicroBatcher(8, 0, 16, 0, (n, pieces, nanos) -> {
+        })) {
+            batcher.swapIn(() -> ServerFixture.candidate("run", texts -> {
+                throw new AssertionError("predicted " + texts);
+            }).loader().get()).join();
+        }
     }
 }

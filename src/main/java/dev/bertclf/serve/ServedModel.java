@@ -1,0 +1,27 @@
+package dev.bertclf.serve;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model the server can serve: its run's id, labels, the predictor that runs its forward passes, what
+ * {@code /model} says of it, and what frees it once swapped out.
+ */
+public record ServedModel(String id, List<String> labels, Predictor predictor, Map<String, Object> info,
+                          Runnable release) implements AutoCloseable {
+    /** A model with nothing to free (tests). */
+    public static ServedModel of(String id, List<String> labels, Predictor predictor, Map<String, Object> info) {
+        return new ServedModel(id, labels, predictor, info, () -> {
+        });
+    }
+
+    String infoString(String key) {
+        return String.valueOf(info.getOrDefault(key, ""));
+    }
+
+    /** Frees the model; on the pass thread, after its last pass. */
+    @Override
+    public void close() {
+        release.run();
+    }
+}
