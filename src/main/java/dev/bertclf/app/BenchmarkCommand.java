@@ -5,6 +5,7 @@ import dev.bertclf.bench.GemmBenchmark;
 import dev.bertclf.bench.PeerBenchmark;
 import dev.bertclf.bench.ScoreBenchmark;
 import dev.bertclf.bench.ServeBenchmark;
+import dev.bertclf.bench.ServeOperationsBenchmark;
 import dev.bertclf.bench.TrainingBenchmark;
 import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
@@ -110,11 +111,25 @@ public final class BenchmarkCommand {
         });
     }
 
-    /** {@code [--conf f]}: HTTP latency and throughput of a served run folder. */
+    /**
+     * {@code [--conf f] [--operations [--minutes m] [--concurrency c] [--reloads r]]}: HTTP latency and throughput of
+     * a served run folder; or a mixed workload with hot reloads, failures, latency per phase and resident memory.
+     */
     public static int serve(String[] args) {
-        return Cli.run("BenchmarkServe", args, options(CONF), line -> {
+        Option operations = Option.builder().longOpt("operations")
+                .desc("a mixed workload with hot reloads, instead of the latency table").build();
+        Option minutes = Option.builder().longOpt("minutes").hasArg().argName("m").type(Number.class).build();
+        Option concurrency = Option.builder().longOpt("concurrency").hasArg().argName("c").type(Number.class).build();
+        Option reloads = Option.builder().longOpt("reloads").hasArg().argName("r").type(Number.class).build();
+        return Cli.run("BenchmarkServe", args, options(CONF, operations, minutes, concurrency, reloads), line -> {
             Settings s = ConfigLoader.load(conf(line));
-            ServeBenchmark.run(s, reviews(s, 64));
+            if (line.hasOption(operations)) {
+                ServeOperationsBenchmark.run(s, reviews(s, 256).stream().map(LabeledText::text).toList(),
+                        Cli.intOption(line, minutes, 10), Cli.intOption(line, concurrency, 16),
+                        Cli.intOption(line, reloads, 3));
+            } else {
+                ServeBenchmark.run(s, reviews(s, 64));
+            }
             return Cli.OK;
         });
     }

@@ -34,6 +34,11 @@ public final class Stats {
         return ChildJvm.peakRssGb(ProcessHandle.current().pid());
     }
 
+    /** Resident set size of this process now (VmRSS), in GB; NaN where /proc is not available. */
+    public static double rssGb() {
+        return procKb("/proc/self/status", "VmRSS:") / 1024.0 / 1024.0;
+    }
+
     /** A "Key: value kB" line of a /proc file, in kB; NaN when absent. */
     private static double procKb(String file, String key) {
         try {

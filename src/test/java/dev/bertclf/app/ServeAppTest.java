@@ -24,7 +24,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code Serve} runs its classifier in this machine's {@code inference.precision}, and says which. */
+/**
+ * {@code Serve} on a real run: its classifier in this machine's {@code inference.precision}, which it says, and
+ * swapped for a freshly loaded one on {@code POST /admin/reload}.
+ */
 @Tag("slow")
 class ServeAppTest {
     @Test
@@ -63,6 +66,34 @@ class ServeAppTest {
                     URI.create("http://127.0.0.1:" + server.port() + "/model")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals("bf16", new ObjectMapper().readTree(model.body()).get("precision").asText(), model.body());
+        }
+    }
+
+    @Test
+    void aReloadOfARealRunSwapsItInAndAnswersAsBefore() throws Exception {
+        RunFolder run = RealBert.tinyRun();
+        List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 3).stream().map(LabeledText::text).toList();
+        try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + run.dir(),
+                "serve.warmup-passes=2"))) {
+            HttpClient client = HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + server.port();
+            String body = new ObjectMapper().writeValueAsString(Map.of("texts", texts));
+            HttpRequest predict = HttpRequest.newBuilder(URI.create(base + "/predict"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            String before = client.send(predict, HttpResponse.BodyHandlers.ofString()).body();
+            HttpResponse<String> reload = client.send(HttpRequest.newBuilder(URI.create(base + "/admin/reload"))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, reload.statusCode(), reload.body());
+            JsonNode swapped = new ObjectMapper().readTree(reload.body());
+            assertEquals(run.id(), swapped.get("model").asText());
+            assertEquals(run.id(), swapped.get("previous").asText());
+            assertEquals(before, client.send(predict, HttpResponse.BodyHandlers.ofString()).body(),
+                    "the reloaded model answers as the one it replaced");
+            String metrics = client.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("bertclf_model_loads_total{result=\"loaded\"} 2.0"), metrics);
+            assertTrue(metrics.contains("bertclf_model_info{base_model=\"bert-base-uncased\",model=\"" + run.id()
+                    + "\",precision=\"fp32\"} 1"), metrics);
         }
     }
 }
