@@ -71,6 +71,7 @@ public final class ServeOperationsBenchmark {
             long total = TimeUnit.MINUTES.toNanos(minutes);
             for (int r = 1; r <= reloads; r++) {
                 sleepUntil(t0 + total * r / (reloads + 1));
+                rss.add(String.format("before swap %d %.2f GB", r, Stats.rssGb()));
                 long start = System.nanoTime();
                 HttpResponse<String> res = client.send(HttpRequest.newBuilder(URI.create(base + "/admin/reload"))
                         .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofMinutes(5)).build(),
@@ -78,14 +79,12 @@ public final class ServeOperationsBenchmark {
                 swaps.add(new long[]{start, System.nanoTime()});
                 System.out.printf("reload %d: %d in %.1f s %s%n", r, res.statusCode(),
                         (System.nanoTime() - start) / 1e9, res.body());
-                System.gc();
                 rss.add(String.format("after swap %d %.2f GB", r, Stats.rssGb()));
             }
             sleepUntil(t0 + total);
             stop.set(true);
             clients.shutdown();
             clients.awaitTermination(2, TimeUnit.MINUTES);
-            System.gc();
             rss.add(String.format("end %.2f GB", Stats.rssGb()));
             report(done, swaps, (System.nanoTime() - t0) / 1e9);
             System.out.println("Resident memory: " + String.join(", ", rss) + String.format(

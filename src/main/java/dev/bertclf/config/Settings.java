@@ -287,7 +287,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param maxConcurrentPredictions /predict requests read or awaited at once; more get 429
      * @param idleTimeoutMs            Jetty's connection idle timeout
      * @param minRequestDataRate       bytes per second below which a body upload is cut off (0 = none)
-     * @param warmupPasses             forward passes of a short text before a model serves (0 = none)
+     * @param warmupPasses             forward passes of a short text before the first model serves (0 = none)
+     * @param reloadWarmupPasses       the same for a model swapped in later
      * @param access                   who may call which route: API keys, open routes, CORS origins
      * @param logTexts                 whether the access log holds the request's texts
      */
@@ -296,7 +297,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                                 long idleTimeoutMs, long minRequestDataRate, long predictTimeoutMs,
                                 long maxBodyBytes, int maxTexts, int maxTextChars, boolean batching,
                                 int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs,
-                                int warmupPasses, Access access, boolean logTexts) {
+                                int warmupPasses, int reloadWarmupPasses, Access access, boolean logTexts) {
         /** Jetty threads never given to /predict: acceptor, selector, reserved executor, /health and /model. */
         public static final int RESERVED_THREADS = 8;
         /** The value of {@code serve.run} that watches for newer runs. */
@@ -332,7 +333,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             return new ServeSettings("127.0.0.1", 0, run, run == null && watchRuns, watchIntervalMs, threads,
                     maxConcurrentPredictions, idleTimeoutMs, minRequestDataRate, predictTimeoutMs, maxBodyBytes,
                     maxTexts, maxTextChars, batching, maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs,
-                    warmupPasses, access, logTexts);
+                    warmupPasses, reloadWarmupPasses, access, logTexts);
         }
 
         static ServeSettings read(ConfigValues v) {
@@ -349,7 +350,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.bool("serve.batching.enabled"), v.intIn("serve.batching.max-batch-size", 1, 1024),
                     v.intIn("serve.batching.max-wait-ms", 0, 10_000),
                     v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"),
-                    v.intIn("serve.warmup-passes", 0, 10_000), Access.read(v), v.bool("serve.log-texts"));
+                    v.intIn("serve.warmup-passes", 0, 10_000), v.intIn("serve.reload-warmup-passes", 0, 10_000),
+                    Access.read(v), v.bool("serve.log-texts"));
             if (s.maxBodyBytes() < 1) {
                 v.problem(ConfigLoader.ROOT + ".serve.max-body-bytes must be positive");
             }

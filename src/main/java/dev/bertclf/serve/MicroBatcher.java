@@ -79,6 +79,7 @@ public final class MicroBatcher implements AutoCloseable {
     private final long maxWaitNanos;
     private final int capacity;
     private final int warmupPasses;
+    private final int reloadWarmupPasses;
     private final PassListener listener;
     private final BlockingQueue<Pending> queue;
     private final Queue<Swap> swaps = new ConcurrentLinkedQueue<>();
@@ -92,13 +93,17 @@ public final class MicroBatcher implements AutoCloseable {
     /**
      * A batcher with no model yet: {@link #swapIn} brings the first.
      *
-     * @param warmupPasses forward passes of a short text each model runs before it serves
+     * @param warmupPasses       forward passes of a short text the first model runs before it serves
+     * @param reloadWarmupPasses the same for a model swapped in later, when the JVM has compiled the execution code
+     *                           its passes share with the first
      */
-    public MicroBatcher(int maxBatchSize, int maxWaitMs, int capacity, int warmupPasses, PassListener listener) {
+    public MicroBatcher(int maxBatchSize, int maxWaitMs, int capacity, int warmupPasses, int reloadWarmupPasses,
+                        PassListener listener) {
         this.maxBatchSize = maxBatchSize;
         this.maxWaitNanos = TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
         this.capacity = capacity;
         this.warmupPasses = warmupPasses;
+        this.reloadWarmupPasses = reloadWarmupPasses;
         this.listener = listener;
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.worker = new Thread(this::work, "micro-batcher");
@@ -108,7 +113,7 @@ public final class MicroBatcher implements AutoCloseable {
 
     /** A batcher serving {@code predictor} at once, with no warm-up (tests and benchmarks). */
     public MicroBatcher(Predictor predictor, int maxBatchSize, int maxWaitMs, int capacity) {
-        this(maxBatchSize, maxWaitMs, capacity, 0, (n, pieces, nanos) -> {
+        this(maxBatchSize, maxWaitMs, capacity, 0, 0, (n, pieces, nanos) -> {
         });
         this.current = ServedModel.of("unnamed", List.of(), predictor, java.util.Map.of());
     }
@@ -207,9 +212,9 @@ public final class MicroBatcher implements AutoCloseable {
             if (s.next == null) {
                 s.started = System.nanoTime();
                 s.next = s.loader.get();
-                s.warmupLeft = warmupPasses;
+                s.warmupLeft = current == null ? warmupPasses : reloadWarmupPasses;
                 log.info("Model {} loaded in {} s; warming up over {} forward passes between requests", s.next.id(),
-                        seconds(System.nanoTime() - s.started), warmupPasses);
+                        seconds(System.nanoTime() - s.started), s.warmupLeft);
             } else {
                 s.next.predictor().predict(Serving.WARMUP_TEXTS);
                 s.warmupLeft--;

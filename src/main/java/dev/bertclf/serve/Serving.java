@@ -55,7 +55,7 @@ public final class Serving {
         server.start();
         MicroBatcher batcher = new MicroBatcher(ss.batching() ? ss.maxBatchSize() : 1,
                 ss.batching() ? ss.maxWaitMs() : 0, ss.queueCapacity(), ss.warmupPasses(),
-                server.metrics()::passed);
+                ss.reloadWarmupPasses(), server.metrics()::passed);
         ModelReloader reloader = new ModelReloader(batcher, chooser, server.metrics());
         try {
             long t0 = System.nanoTime();

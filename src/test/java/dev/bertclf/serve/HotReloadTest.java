@@ -62,7 +62,7 @@ class HotReloadTest {
         Fake one = new Fake("run-1", "neutral", Collections.synchronizedList(new ArrayList<>()));
         Fake two = new Fake("run-2", "positive", Collections.synchronizedList(new ArrayList<>()));
         AtomicReference<ModelReloader.Candidate> chosen = new AtomicReference<>(one.candidate(0));
-        try (ServerFixture fx = new ServerFixture(chosen::get, "serve.warmup-passes=20")) {
+        try (ServerFixture fx = new ServerFixture(chosen::get, "serve.warmup-passes=1", "serve.reload-warmup-passes=20")) {
             List<Timed> answers = Collections.synchronizedList(new ArrayList<>());
             AtomicBoolean stop = new AtomicBoolean();
             ExecutorService clients = Executors.newFixedThreadPool(8);

@@ -27,7 +27,7 @@ class ServingTest {
                 }
                 return ServerFixture.fakeModel(texts);
             };
-            try (MicroBatcher batcher = new MicroBatcher(batchSize, 0, 16, 5, (n, pieces, nanos) -> {
+            try (MicroBatcher batcher = new MicroBatcher(batchSize, 0, 16, 5, 1, (n, pieces, nanos) -> {
             })) {
                 batcher.swapIn(() -> {
                     threads.add(Thread.currentThread().getName());
@@ -46,11 +46,26 @@ class ServingTest {
 
     @Test
     void noWarmUpPassesMeansNoPrediction() {
-        try (MicroBatcher batcher = new MicroBatcher(8, 0, 16, 0, (n, pieces, nanos) -> {
+        try (MicroBatcher batcher = new MicroBatcher(8, 0, 16, 0, 0, (n, pieces, nanos) -> {
         })) {
             batcher.swapIn(() -> ServerFixture.candidate("run", texts -> {
                 throw new AssertionError("predicted " + texts);
             }).loader().get()).join();
         }
+    }
+
+    @Test
+    void aModelSwappedInLaterRunsTheReloadWarmUpPasses() {
+        List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (MicroBatcher batcher = new MicroBatcher(8, 0, 16, 4, 2, (n, pieces, nanos) -> {
+        })) {
+            for (String id : new String[]{"first", "second"}) {
+                batcher.swapIn(() -> ServerFixture.candidate(id, texts -> {
+                    calls.add(id);
+                    return ServerFixture.fakeModel(texts);
+                }).loader().get()).join();
+            }
+        }
+        assertEquals(List.of("first", "first", "first", "first", "second", "second"), calls);
     }
 }
