@@ -10,6 +10,7 @@ import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.train.CheckpointRestore;
+import dev.bertclf.train.ClassWeights;
 import dev.bertclf.train.Evaluator;
 import dev.bertclf.train.TrainableClassifier;
 import dev.bertclf.train.Trainer;
@@ -38,7 +39,8 @@ public final class TrainingApp {
      * ({@code featurizer}), and in the test evaluation and later use ({@code inference}, at
      * {@code features.inference-max-length}).
      */
-    private record Model(TrainableClassifier trainable, Featurizer featurizer, Featurizer inference) {
+    private record Model(TrainableClassifier trainable, Featurizer featurizer, Featurizer inference,
+                         float[] classWeights) {
         ModelDescriptor descriptor() {
             return trainable.descriptor();
         }
@@ -92,11 +94,15 @@ public final class TrainingApp {
 
     /** The pretrained BERT (from the model cache) with the classifier head for the data's labels. */
     private static Model buildModel(Settings s, TrainingData data) {
-        TrainableClassifier trainable = TrainableClassifier.build(s, data.labels().size());
+        float[] classWeights = ClassWeights.of(s.train().classWeights(), data.labels(), data.train());
+        if (classWeights != null) {
+            log.info("Class weights in the loss: {}", ClassWeights.byLabel(classWeights, data.labels()));
+        }
+        TrainableClassifier trainable = TrainableClassifier.build(s, data.labels().size(), classWeights);
         Featurizer featurizer = trainable.featurizer();
         Featurizer inference = s.features().inferenceMaxLength() == s.features().maxLength() ? featurizer
                 : trainable.inferenceFeaturizer();
-        return new Model(trainable, featurizer, inference);
+        return new Model(trainable, featurizer, inference, classWeights);
     }
 
     /**
@@ -154,7 +160,8 @@ public final class TrainingApp {
     private static void writeMetrics(Settings s, TrainingData data, Model model, RunFolder run, TrainingState state,
                                      Evaluator.Report test, double wallSeconds) {
         TrainingReport.writeEvaluation(run, test, s.data().test().toString());
-        TrainingReport.writeMetrics(run, s.experiment(), model.descriptor().name(), data, state, test, wallSeconds);
+        TrainingReport.writeMetrics(run, s.experiment(), model.descriptor().name(), data,
+                ClassWeights.byLabel(model.classWeights(), data.labels()), state, test, wallSeconds);
         AtomicFiles.deleteRecursively(run.file(RunFolder.CHECKPOINT));
         log.info("Run complete: {}", run.dir().toAbsolutePath());
     }

@@ -121,9 +121,13 @@ public final class ConfigLoader {
         return p;
     }
 
+    /** Settings whose value may be an object keyed by the user's own names (labels), which no reference lists. */
+    private static final List<String> KEYED_BY_LABEL = List.of("train.class-weights");
+
     private static void unknownKeys(Config reference, Config given, String where, List<String> problems) {
         for (Map.Entry<String, ConfigValue> e : given.entrySet()) {
-            if (!reference.hasPathOrNull(e.getKey())) {
+            boolean byLabel = KEYED_BY_LABEL.stream().anyMatch(k -> e.getKey().startsWith(k + "."));
+            if (!byLabel && !reference.hasPathOrNull(e.getKey())) {
                 problems.add("unknown setting " + ROOT + "." + e.getKey() + " (" + where + ")");
             }
         }

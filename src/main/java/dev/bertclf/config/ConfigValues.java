@@ -56,6 +56,45 @@ record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo
         }
     }
 
+    /** A class-weights value: "none", "balanced", or an object of label = positive weight. */
+    Settings.ClassWeights classWeights(String key) {
+        try {
+            com.typesafe.config.ConfigValue value = c.getValue(key);
+            if (value.valueType() == com.typesafe.config.ConfigValueType.OBJECT) {
+                java.util.Map<String, Double> given = new java.util.TreeMap<>();
+                for (var e : c.getConfig(key).root().entrySet()) {
+                    Object w = e.getValue().unwrapped();
+                    double d = w instanceof Number n ? n.doubleValue() : parseOrNaN(String.valueOf(w));
+                    if (!(d > 0) || Double.isInfinite(d)) {
+                        problems.add(ConfigLoader.ROOT + "." + key + "." + e.getKey() + " = " + w
+                                + " must be a positive number");
+                    }
+                    given.put(e.getKey(), d);
+                }
+                return new Settings.ClassWeights(Settings.ClassWeights.Mode.GIVEN, given);
+            }
+            String s = c.getString(key);
+            for (Settings.ClassWeights.Mode m : List.of(Settings.ClassWeights.Mode.NONE,
+                    Settings.ClassWeights.Mode.BALANCED)) {
+                if (Settings.nameOf(m).equals(s)) {
+                    return new Settings.ClassWeights(m, java.util.Map.of());
+                }
+            }
+        } catch (com.typesafe.config.ConfigException e) {
+            // reported below
+        }
+        problems.add(ConfigLoader.ROOT + "." + key + " must be \"none\", \"balanced\" or { label = weight, ... }");
+        return new Settings.ClassWeights(Settings.ClassWeights.Mode.NONE, java.util.Map.of());
+    }
+
+    private static double parseOrNaN(String s) {
+        try {
+            return Double.parseDouble(s.strip());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
     boolean bool(String key) {
         try {
             return c.getBoolean(key);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -209,7 +210,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     public record TrainSettings(int epochs, int batchSize, Optimizer optimizer, double learningRate,
                                 double weightDecay, Schedule schedule, double warmup, long seed, int checkpointEvery,
                                 Path resume, Metric metric, int patience, boolean keepBest, int evalBatchSize,
-                                Path runsDir, int logEvery, Precision precision) {
+                                Path runsDir, int logEvery, Precision precision, ClassWeights classWeights) {
 
         static TrainSettings read(ConfigValues v) {
             var t = new TrainSettings(v.intIn("train.epochs", 1, 1000), v.intIn("train.batch-size", 1, 4096),
@@ -219,12 +220,26 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.intIn("train.checkpoint-every", 0, Integer.MAX_VALUE), v.optionalPath("train.resume"),
                     v.choice("train.metric", Metric.class), v.intIn("train.patience", 0, 1000),
                     v.bool("train.keep-best"), v.intIn("train.eval-batch-size", 1, 4096), v.path("train.runs-dir"),
-                    v.intIn("train.log-every", 1, Integer.MAX_VALUE), v.choice("train.precision", Precision.class));
+                    v.intIn("train.log-every", 1, Integer.MAX_VALUE), v.choice("train.precision", Precision.class),
+                    v.classWeights("train.class-weights"));
             if (v.checkFiles() && t.resume() != null && !Files.isDirectory(t.resume())) {
                 v.problem(ConfigLoader.ROOT + ".train.resume: no run folder " + t.resume().toAbsolutePath());
             }
             checkBf16("train.precision", t.precision(), v);
             return t;
+        }
+    }
+
+    /**
+     * The weight of each class in the training loss ({@code train.class-weights}).
+     *
+     * @param given for {@link Mode#GIVEN}: weights by label; labels not named weigh 1
+     */
+    public record ClassWeights(Mode mode, Map<String, Double> given) {
+        public enum Mode { NONE, BALANCED, GIVEN }
+
+        public ClassWeights {
+            given = Map.copyOf(given);
         }
     }
 

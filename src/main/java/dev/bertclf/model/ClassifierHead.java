@@ -17,7 +17,7 @@ import java.util.Locale;
 /**
  * Turns a pretrained BERT graph into a classifier: optional encoder truncation, the last kept layer computed for
  * the [CLS] rows only ({@link ClsOnlyLayer}), a dense softmax head on the pooled output (inverted dropout in
- * training only), softmax cross-entropy, and which weights train.
+ * training only), softmax cross-entropy (optionally weighted by class), and which weights train.
  *
  * <pre>
  * pooled [batch, hidden] ─┬─ × kernel [hidden, classes] + bias → logits → probs            (inference)
@@ -37,10 +37,11 @@ public final class ClassifierHead {
      * @param encoderLayers keep the first N layers (all when N equals the model's layer count)
      * @param frozenLayers  freeze embeddings and the first N layers (0 = all layers train)
      * @param dropout       drop probability on the pooled output in training (0 = no dropout placeholder)
+     * @param classWeights  each class's weight in the loss, or null for the plain mean
      * @return the names of the trainable weights
      */
     public static List<String> attach(SameDiff sd, ModelDescriptor d, int numClasses, int encoderLayers,
-                                      int frozenLayers, double dropout, long seed) {
+                                      int frozenLayers, double dropout, long seed, float[] classWeights) {
         if (numClasses < 2) {
             throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + numClasses);
         }
@@ -60,10 +61,29 @@ public final class ClassifierHead {
             trainLogits = pooled.mul(mask).mmul(kernel).add(GraphNames.TRAIN_LOGITS, bias);
         }
         SDVariable label = sd.placeHolder(GraphNames.LABEL, DataType.FLOAT, -1, numClasses);
-        SDVariable loss = sd.loss.softmaxCrossEntropy(GraphNames.LOSS, label, trainLogits, null);
+        SDVariable loss = loss(sd, label, trainLogits, classWeights);
         Engine.keepLossOf(loss, GraphNames.LOSS_KEEPER);
         sd.setLossVariables(GraphNames.LOSS);
         return makeTrainable(sd, d, encoderLayers, frozenLayers);
+    }
+
+    /**
+     * The training loss, named {@link GraphNames#LOSS}: softmax cross-entropy, its mean over the batch; with class
+     * weights w, the weighted mean Σ w[y_i]·CE_i / Σ w[y_i] over the batch's examples i, as PyTorch's
+     * {@code CrossEntropyLoss(weight=w)} computes it (SameDiff's own weighted reductions divide otherwise).
+     */
+    static SDVariable loss(SameDiff sd, SDVariable oneHot, SDVariable logits, float[] classWeights) {
+        if (classWeights == null) {
+            return sd.loss.softmaxCrossEntropy(GraphNames.LOSS, oneHot, logits, null);
+        }
+        if (classWeights.length != oneHot.getShape()[1]) {
+            throw new IllegalArgumentException(classWeights.length + " class weights for " + oneHot.getShape()[1]
+                    + " classes");
+        }
+        SDVariable perExample = Engine.perExampleCrossEntropy(sd, oneHot, logits); // [batch, 1]
+        SDVariable w = sd.constant(GraphNames.CLASS_WEIGHTS, Nd4j.createFromArray(classWeights));
+        SDVariable exampleWeights = oneHot.mul(w).sum(true, 1); // [batch, 1], as perExample: no broadcast to [b, b]
+        return perExample.mul(exampleWeights).sum().div(GraphNames.LOSS, exampleWeights.sum());
     }
 
     /**

@@ -22,6 +22,8 @@ public final class GraphNames {
     /** Last encoder layer, float {@code [batch, seqLen, hidden]}. */
     public static final String SEQUENCE = "sequence";
 
+    /** Each class's weight in the training loss, {@code [numClasses]} (only where train.class-weights sets them). */
+    public static final String CLASS_WEIGHTS = "class_weights";
     /** One-hot labels, float {@code [batch, numClasses]}. */
     public static final String LABEL = "label";
     /** Inverted-dropout multipliers for the pooled output in training, float {@code [batch, hidden]}. */

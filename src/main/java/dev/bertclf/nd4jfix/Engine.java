@@ -10,6 +10,7 @@ import dev.bertclf.nd4jfix.repair.LossKeeper;
 import dev.bertclf.nd4jfix.repair.MatmulBetaZero;
 import dev.bertclf.nd4jfix.repair.OffHeapRelease;
 import dev.bertclf.nd4jfix.repair.OptimizerStateTransfer;
+import dev.bertclf.nd4jfix.repair.PerExampleCrossEntropy;
 import dev.bertclf.nd4jfix.repair.QuietStdout;
 import dev.bertclf.nd4jfix.repair.SoftmaxLastAxis;
 import dev.bertclf.nd4jfix.repair.StripIdentityAndAssert;
@@ -179,6 +180,11 @@ public final class Engine {
      */
     public static int release(SameDiff sd) {
         return GraphMemoryRelease.release(sd);
+    }
+
+    /** Softmax cross-entropy of each example, {@code [batch, 1]}, for a loss that weighs examples. */
+    public static SDVariable perExampleCrossEntropy(SameDiff sd, SDVariable oneHot, SDVariable logits) {
+        return PerExampleCrossEntropy.of(sd, oneHot, logits);
     }
 
     /** Gives a freshly built graph the optimizer state of a checkpoint. */

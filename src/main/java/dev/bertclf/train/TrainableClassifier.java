@@ -41,13 +41,18 @@ public final class TrainableClassifier {
 
     /** The pretrained model of {@code s.model()} with a head for {@code labels} classes, not yet configured. */
     public static TrainableClassifier build(Settings s, int labels) {
+        return build(s, labels, null);
+    }
+
+    /** The same, its loss weighted by class ({@code classWeights}, one per label; null = unweighted). */
+    public static TrainableClassifier build(Settings s, int labels, float[] classWeights) {
         JvmSetup.useKernels(s.engine().kernels());
         ModelDescriptor descriptor = ModelDescriptor.load(s.model().descriptorFile());
         MavenArtifacts.Repositories repos = MavenArtifacts.Repositories.of(s.model());
         CacheBuildJvm.ensureBuilt(s.model().descriptorFile(), s.model().cacheDir(), repos);
         PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir(), repos);
         ClassifierHead.attach(bert.sd(), descriptor, labels, s.model().encoderLayers(), s.model().frozenLayers(),
-                s.model().dropout(), s.train().seed());
+                s.model().dropout(), s.train().seed(), classWeights);
         return new TrainableClassifier(s, descriptor, bert.vocab(), bert.sd());
     }
 

@@ -88,7 +88,8 @@ public final class TrainingReport {
      * a run folder with it is complete.
      */
     public static void writeMetrics(RunFolder run, String experiment, String baseModel, TrainingData data,
-                                    TrainingState state, Evaluator.Report test, double wallSeconds) {
+                                    Map<String, Double> classWeights, TrainingState state, Evaluator.Report test,
+                                    double wallSeconds) {
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("run", run.id());
         metrics.put("experiment", experiment);
@@ -96,6 +97,7 @@ public final class TrainingReport {
         metrics.put("labels", data.labels());
         metrics.put("train_examples", data.train().size());
         metrics.put("validation_examples", data.validation().size());
+        metrics.put("class_weights", classWeights);
         metrics.put("steps", state.globalStep());
         metrics.put("epochs", state.epochs());
         metrics.put("best_epoch", state.bestEpoch());

@@ -96,4 +96,48 @@ class ServeAppTest {
                     + "\",precision=\"fp32\"} 1"), metrics);
         }
     }
+
+    /** A copy of a run folder as {@code id} under {@code runsDir}, completed at {@code created}, or not completed. */
+    static RunFolder copyRun(RunFolder run, java.nio.file.Path runsDir, String id, String created) throws Exception {
+        java.nio.file.Path dir = runsDir.resolve(id);
+        org.apache.commons.io.FileUtils.copyDirectory(run.dir().toFile(), dir.toFile());
+        java.nio.file.Path metrics = dir.resolve(RunFolder.METRICS);
+        if (created == null) {
+            java.nio.file.Files.delete(metrics);
+        } else {
+            com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode)
+                    new ObjectMapper().readTree(metrics.toFile());
+            m.put("created", created);
+            new ObjectMapper().writeValue(metrics.toFile(), m);
+        }
+        return new RunFolder(dir);
+    }
+
+    @Test
+    void withServeRunLatestANewerCompleteRunIsSwappedInAndAnUnfinishedOneIsNot(@org.junit.jupiter.api.io.TempDir
+                                                                               java.nio.file.Path runs)
+            throws Exception {
+        RunFolder run = RealBert.tinyRun();
+        copyRun(run, runs, "20261201-000000-first", "2026-12-01T00:00:00Z");
+        try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=latest",
+                "serve.watch-interval-ms=200", "serve.warmup-passes=1", "train.runs-dir=" + runs))) {
+            HttpClient client = HttpClient.newHttpClient();
+            HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health"))
+                    .build();
+            assertEquals("20261201-000000-first", new ObjectMapper().readTree(client.send(health,
+                    HttpResponse.BodyHandlers.ofString()).body()).get("model").asText());
+            copyRun(run, runs, "20261203-000000-unfinished", null);
+            Thread.sleep(1000);
+            assertEquals("20261201-000000-first", new ObjectMapper().readTree(client.send(health,
+                    HttpResponse.BodyHandlers.ofString()).body()).get("model").asText(), "no metrics.json: not complete");
+            copyRun(run, runs, "20261202-000000-second", "2026-12-02T00:00:00Z");
+            String serving = null;
+            for (int i = 0; i < 150 && !"20261202-000000-second".equals(serving); i++) {
+                Thread.sleep(100);
+                serving = new ObjectMapper().readTree(client.send(health, HttpResponse.BodyHandlers.ofString())
+                        .body()).get("model").asText();
+            }
+            assertEquals("20261202-000000-second", serving);
+        }
+    }
 }

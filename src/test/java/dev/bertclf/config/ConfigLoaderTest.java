@@ -87,6 +87,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void classWeightsAreNoneBalancedOrPositiveWeightsByLabel() throws Exception {
+        assertEquals(Settings.ClassWeights.Mode.NONE, ConfigLoader.load(null, props()).train().classWeights().mode());
+        assertEquals(Settings.ClassWeights.Mode.BALANCED, ConfigLoader.load(null,
+                props("bertclf.train.class-weights", "balanced")).train().classWeights().mode());
+        Settings.ClassWeights given = ConfigLoader.load(null, props("bertclf.train.class-weights.love", "3",
+                "bertclf.train.class-weights.surprise", "2.5")).train().classWeights();
+        assertEquals(Settings.ClassWeights.Mode.GIVEN, given.mode());
+        assertEquals(java.util.Map.of("love", 3.0, "surprise", 2.5), given.given());
+        java.nio.file.Path conf = tmp.resolve("weights.conf");
+        java.nio.file.Files.writeString(conf, "bertclf.train.class-weights { love = 4, joy = 0.5 }\n");
+        assertEquals(java.util.Map.of("love", 4.0, "joy", 0.5),
+                ConfigLoader.load(conf, new Properties()).train().classWeights().given());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.train.class-weights", "heavy")));
+        assertTrue(e.getMessage().contains("bertclf.train.class-weights must be \"none\", \"balanced\" or"),
+                e.getMessage());
+        ConfigException negative = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.train.class-weights.love", "-1", "bertclf.train.class-weights.joy", "x")));
+        assertTrue(negative.getMessage().contains("class-weights.love = -1 must be a positive number"),
+                negative.getMessage());
+        assertTrue(negative.getMessage().contains("class-weights.joy = x must be a positive number"),
+                negative.getMessage());
+    }
+
+    @Test
     void inconsistentLayerSettingsAreRefused() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
                 props("bertclf.model.encoder-layers", "4", "bertclf.model.frozen-layers", "6")));
@@ -196,6 +221,17 @@ class ConfigLoaderTest {
         assertEquals(256, ok.features().atInference().maxLength(), "only the test evaluation reads it");
         assertEquals(128, ok.features().maxLength());
         assertEquals(3e-5, ok.train().learningRate());
+    }
+
+    @Test
+    void aResumedRunKeepsItsClassWeights() throws Exception {
+        Path saved = Files.writeString(tmp.resolve("weighted.conf"), ConfigLoader.load(null,
+                props("bertclf.train.class-weights.love", "3")).render());
+        Settings resumed = ConfigLoader.loadForResume(saved, props("bertclf.train.resume", tmp.toString()));
+        assertEquals(java.util.Map.of("love", 3.0), resumed.train().classWeights().given());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.loadForResume(saved, props(
+                "bertclf.train.class-weights.love", "5", "bertclf.train.resume", tmp.toString())));
+        assertTrue(e.getMessage().contains("bertclf.train.class-weights.love = 5"), e.getMessage());
     }
 
     @Test

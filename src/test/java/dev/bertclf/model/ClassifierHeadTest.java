@@ -24,7 +24,7 @@ class ClassifierHeadTest {
     void frozenLayersAndEmbeddingsDoNotTrain() {
         ModelDescriptor d = RealBert.descriptor();
         SameDiff sd = PretrainedBert.load(d, RealBert.CACHE).sd();
-        List<String> trainable = ClassifierHead.attach(sd, d, 3, 12, 6, 0.1, 1);
+        List<String> trainable = ClassifierHead.attach(sd, d, 3, 12, 6, 0.1, 1, null);
         assertEquals(6 * 16 + 2 + 2, trainable.size(), "16 weights per layer 6-11, pooler kernel+bias, head");
         assertTrue(trainable.stream().noneMatch(n -> n.contains("/embeddings/")));
         assertTrue(trainable.stream().noneMatch(n -> n.matches(".*/layer_[0-5]/.*")));
@@ -37,7 +37,7 @@ class ClassifierHeadTest {
     void truncatedEncoderTrainsOnlyKeptLayersAndAllOfTheirEmbeddings() {
         ModelDescriptor d = RealBert.descriptor();
         SameDiff sd = PretrainedBert.load(d, RealBert.CACHE).sd();
-        List<String> trainable = ClassifierHead.attach(sd, d, 2, 4, 0, 0, 1);
+        List<String> trainable = ClassifierHead.attach(sd, d, 2, 4, 0, 0, 1, null);
         assertTrue(trainable.stream().noneMatch(n -> n.matches(".*/layer_([4-9]|1[01])/.*")), "unused layers");
         assertTrue(trainable.stream().anyMatch(n -> n.contains("/embeddings/LayerNorm")), "embeddings train");
         assertTrue(trainable.stream().noneMatch(n -> n.endsWith("word_embeddings")), "word embeddings never");

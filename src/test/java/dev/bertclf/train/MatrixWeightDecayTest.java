@@ -26,7 +26,7 @@ class MatrixWeightDecayTest {
     void decaysExactlyTheVariablesBertDecays() {
         ModelDescriptor d = RealBert.descriptor();
         SameDiff sd = PretrainedBert.load(d, RealBert.CACHE).sd();
-        List<String> trainable = ClassifierHead.attach(sd, d, 2, 12, 0, 0, 1);
+        List<String> trainable = ClassifierHead.attach(sd, d, 2, 12, 0, 0, 1, null);
         MatrixWeightDecay decay = (MatrixWeightDecay) TrainingSetup.config(
                 dev.bertclf.TestSettings.with("train.optimizer=adamw", "train.weight-decay=0.01").train(), 10, false)
                 .getRegularization().get(0);
