@@ -64,6 +64,38 @@ public final class ClassWeights {
         return w;
     }
 
+    /**
+     * Multi-label positive weights (PyTorch's {@code pos_weight}), or null for none: {@code balanced} gives each
+     * label its training texts without it over those with it, so that its positives weigh as much as its negatives;
+     * {@code { label = weight }} gives those named that weight and the others 1.
+     */
+    public static float[] positiveWeights(Settings.ClassWeights cw, List<String> labels, List<LabeledText> train) {
+        return switch (cw.mode()) {
+            case NONE -> null;
+            case GIVEN -> given(cw.given(), labels);
+            case BALANCED -> {
+                long[] positives = new long[labels.size()];
+                for (LabeledText t : train) {
+                    for (String l : t.labels()) {
+                        int c = labels.indexOf(l);
+                        if (c >= 0) {
+                            positives[c]++;
+                        }
+                    }
+                }
+                float[] w = new float[labels.size()];
+                for (int c = 0; c < w.length; c++) {
+                    if (positives[c] == 0) {
+                        throw new ConfigException(List.of("train.class-weights = \"balanced\": label '"
+                                + labels.get(c) + "' has no training example"));
+                    }
+                    w[c] = (float) ((double) (train.size() - positives[c]) / positives[c]);
+                }
+                yield w;
+            }
+        };
+    }
+
     /** The weights by label, for metrics.json; empty for an unweighted loss. */
     public static Map<String, Double> byLabel(float[] weights, List<String> labels) {
         Map<String, Double> m = new LinkedHashMap<>();

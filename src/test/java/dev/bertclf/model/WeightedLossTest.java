@@ -55,6 +55,12 @@ class WeightedLossTest {
     }
 
     @Test
+    void theFormulaByHandIsPyTorchs() {
+        // torch.nn.CrossEntropyLoss(weight=[0.5, 3.0, 1.25])(logits, [0, 2, 1, 1]), PyTorch 1.13, float64
+        assertEquals(0.8628219247560067, byHand(LOGITS, LABELS, WEIGHTS), 1e-7);
+    }
+
+    @Test
     void theWeightedLossIsTheWeightedMeanDividedByTheSumOfTheBatchsWeights() {
         double loss = graph(WEIGHTS).output(Map.of(GraphNames.LABEL, oneHot()), GraphNames.LOSS).get(GraphNames.LOSS)
                 .getDouble(0);

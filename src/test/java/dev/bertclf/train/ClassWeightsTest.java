@@ -49,4 +49,14 @@ class ClassWeightsTest {
                 Settings.ClassWeights.Mode.GIVEN, Map.of("d", 2.0)), LABELS, rows(1, 1, 1)));
         assertTrue(e.getMessage().contains("[d]") && e.getMessage().contains("[a, b, c]"), e.getMessage());
     }
+
+    @Test
+    void balancedPositiveWeightsAreEachLabelsNegativesOverItsPositives() {
+        // 5 texts: a in 4 of them, b in 2, c in 1 -> 1/4, 3/2, 4/1
+        List<LabeledText> rows = List.of(new LabeledText("1", List.of("a", "b"), 2),
+                new LabeledText("2", List.of("a"), 3), new LabeledText("3", List.of("a", "c"), 4),
+                new LabeledText("4", List.of("a", "b"), 5), new LabeledText("5", List.of(), 6));
+        assertArrayEquals(new float[]{0.25f, 1.5f, 4f}, ClassWeights.positiveWeights(new Settings.ClassWeights(
+                Settings.ClassWeights.Mode.BALANCED, Map.of()), LABELS, rows), 1e-6f);
+    }
 }
