@@ -1,11 +1,15 @@
 package dev.bertclf.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Reads typed values from the resolved {@code bertclf} tree for the settings records' factories, recording each
@@ -45,7 +49,7 @@ record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo
     /** A list of strings: a list in a conf file, or a comma-separated string (as {@code -D} gives it). */
     List<String> stringList(String key) {
         try {
-            if (c.getValue(key).valueType() == com.typesafe.config.ConfigValueType.STRING) {
+            if (c.getValue(key).valueType() == ConfigValueType.STRING) {
                 return Arrays.stream(c.getString(key).split(",")).map(String::strip).filter(x -> !x.isEmpty())
                         .toList();
             }
@@ -59,9 +63,9 @@ record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo
     /** A class-weights value: "none", "balanced", or an object of label = positive weight. */
     Settings.ClassWeights classWeights(String key) {
         try {
-            com.typesafe.config.ConfigValue value = c.getValue(key);
-            if (value.valueType() == com.typesafe.config.ConfigValueType.OBJECT) {
-                java.util.Map<String, Double> given = new java.util.TreeMap<>();
+            ConfigValue value = c.getValue(key);
+            if (value.valueType() == ConfigValueType.OBJECT) {
+                Map<String, Double> given = new TreeMap<>();
                 for (var e : c.getConfig(key).root().entrySet()) {
                     Object w = e.getValue().unwrapped();
                     double d = w instanceof Number n ? n.doubleValue() : parseOrNaN(String.valueOf(w));
@@ -77,14 +81,14 @@ record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo
             for (Settings.ClassWeights.Mode m : List.of(Settings.ClassWeights.Mode.NONE,
                     Settings.ClassWeights.Mode.BALANCED)) {
                 if (Settings.nameOf(m).equals(s)) {
-                    return new Settings.ClassWeights(m, java.util.Map.of());
+                    return new Settings.ClassWeights(m, Map.of());
                 }
             }
         } catch (com.typesafe.config.ConfigException e) {
             // reported below
         }
         problems.add(ConfigLoader.ROOT + "." + key + " must be \"none\", \"balanced\" or { label = weight, ... }");
-        return new Settings.ClassWeights(Settings.ClassWeights.Mode.NONE, java.util.Map.of());
+        return new Settings.ClassWeights(Settings.ClassWeights.Mode.NONE, Map.of());
     }
 
     private static double parseOrNaN(String s) {

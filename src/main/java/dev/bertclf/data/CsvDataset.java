@@ -16,11 +16,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Labelled texts read from a CSV file with a header row (RFC 4180 quoting, UTF-8, optional BOM).
@@ -92,8 +98,8 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
     private static RowLabels joined(List<String> header, LabelSets.Joined j, List<String> known, Path file) {
         int idx = column(header, j.column(), "label", file);
         return r -> {
-            java.util.Set<String> found = new java.util.LinkedHashSet<>();
-            for (String part : r.get(idx).split(java.util.regex.Pattern.quote(j.separator()), -1)) {
+            Set<String> found = new LinkedHashSet<>();
+            for (String part : r.get(idx).split(Pattern.quote(j.separator()), -1)) {
                 String label = part.trim();
                 if (label.isEmpty()) {
                     continue;
@@ -104,8 +110,8 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
                 found.add(label);
             }
             List<String> ordered = new ArrayList<>(found);
-            ordered.sort(known == null ? java.util.Comparator.naturalOrder()
-                    : java.util.Comparator.comparingInt(known::indexOf));
+            ordered.sort(known == null ? Comparator.naturalOrder()
+                    : Comparator.comparingInt(known::indexOf));
             return Row.good(null, ordered);
         };
     }
@@ -126,7 +132,7 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
             idx[i] = column(header, columns.get(i), "label", file);
             names.add(ind.prefix() == null ? columns.get(i) : columns.get(i).substring(ind.prefix().length()));
         }
-        if (known != null && !new java.util.HashSet<>(known).equals(new java.util.HashSet<>(names))) {
+        if (known != null && !new HashSet<>(known).equals(new HashSet<>(names))) {
             throw new DataException(file + ": label columns " + names + " are not the labels " + known);
         }
         return r -> {
@@ -141,7 +147,7 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
                 }
             }
             if (known != null) {
-                found.sort(java.util.Comparator.comparingInt(known::indexOf));
+                found.sort(Comparator.comparingInt(known::indexOf));
             }
             return Row.good(null, found);
         };
@@ -172,7 +178,7 @@ public record CsvDataset(Path file, List<LabeledText> rows, Map<String, Integer>
 
     /** Reads every record of {@code file} into a row, or a bad row that {@code policy} stops at or skips. */
     private static CsvDataset parse(Path file, BadRowPolicy policy,
-                                    java.util.function.Function<List<String>, RowLabels> rowsOfHeader) {
+                                    Function<List<String>, RowLabels> rowsOfHeader) {
         if (!Files.isRegularFile(file)) {
             throw new DataException("Data file not found: " + file.toAbsolutePath());
         }

@@ -89,21 +89,16 @@ public final class ClassifierHead {
     /**
      * The multi-label training loss, named {@link GraphNames#LOSS}: binary cross-entropy of a sigmoid per label, its
      * mean over every (example, label) pair, as PyTorch's {@code BCEWithLogitsLoss(pos_weight=p)} computes it: for
-     * logit z, target y and label j, p_j·y·softplus(−z) + (1−y)·softplus(z), softplus(x) = max(x, 0) +
-     * log(1 + exp(−|x|)), which stays finite for any logit. {@code positiveWeights} null: every p_j = 1.
+     * logit z, target y and label j, p_j·y·softplus(−z) + (1−y)·softplus(z) (= −p_j·y·log σ(z) − (1−y)·log(1−σ(z)),
+     * without taking the log of a sigmoid that rounds to 0 or 1). {@code positiveWeights} null: every p_j = 1.
      */
     static SDVariable multiLabelLoss(SameDiff sd, SDVariable multiHot, SDVariable logits, float[] positiveWeights) {
-        SDVariable positive = softplus(sd, logits.neg());
+        SDVariable positive = sd.nn.softplus(logits.neg());
         if (positiveWeights != null) {
             positive = positive.mul(sd.constant(GraphNames.CLASS_WEIGHTS, Nd4j.createFromArray(positiveWeights)));
         }
-        SDVariable perPair = multiHot.mul(positive).add(multiHot.rsub(1.0).mul(softplus(sd, logits)));
+        SDVariable perPair = multiHot.mul(positive).add(multiHot.rsub(1.0).mul(sd.nn.softplus(logits)));
         return perPair.mean(GraphNames.LOSS);
-    }
-
-    /** log(1 + e^x) from ops whose gradients M2.1 computes right, finite for any x. */
-    private static SDVariable softplus(SameDiff sd, SDVariable x) {
-        return sd.nn.relu(x, 0).add(sd.math.log(sd.math.exp(sd.math.abs(x).neg()).add(1.0)));
     }
 
     /**

@@ -4,6 +4,9 @@ import dev.bertclf.config.Settings;
 import spark.Request;
 import spark.Response;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -82,11 +85,11 @@ final class Access {
         if (query == null || query.isEmpty()) {
             return List.of();
         }
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         for (String pair : query.split("&")) {
             String name = pair.split("=", 2)[0];
             try {
-                names.add(java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8));
+                names.add(URLDecoder.decode(name, StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 names.add(name);
             }

@@ -5,6 +5,8 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -115,7 +117,7 @@ public final class MicroBatcher implements AutoCloseable {
     public MicroBatcher(Predictor predictor, int maxBatchSize, int maxWaitMs, int capacity) {
         this(maxBatchSize, maxWaitMs, capacity, 0, 0, (n, pieces, nanos) -> {
         });
-        this.current = ServedModel.of("unnamed", List.of(), predictor, java.util.Map.of());
+        this.current = ServedModel.of("unnamed", List.of(), predictor, Map.of());
     }
 
     /** The model serving now, or null before the first swap. */
@@ -245,7 +247,7 @@ public final class MicroBatcher implements AutoCloseable {
     }
 
     private static String seconds(long nanos) {
-        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e9);
+        return String.format(Locale.ROOT, "%.1f", nanos / 1e9);
     }
 
     /**

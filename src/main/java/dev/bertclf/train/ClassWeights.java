@@ -28,22 +28,32 @@ public final class ClassWeights {
     }
 
     private static float[] balanced(List<String> labels, List<LabeledText> train) {
-        long[] count = new long[labels.size()];
-        for (LabeledText t : train) {
-            int c = labels.indexOf(t.label());
-            if (c >= 0) {
-                count[c]++;
-            }
-        }
+        long[] count = textsWithEachLabel(labels, train);
         float[] w = new float[labels.size()];
         for (int c = 0; c < w.length; c++) {
+            w[c] = (float) ((double) train.size() / ((double) labels.size() * count[c]));
+        }
+        return w;
+    }
+
+    /** How many training texts carry each label; a label none carries is refused (its weight would be infinite). */
+    private static long[] textsWithEachLabel(List<String> labels, List<LabeledText> train) {
+        long[] count = new long[labels.size()];
+        for (LabeledText t : train) {
+            for (String l : t.labels()) {
+                int c = labels.indexOf(l);
+                if (c >= 0) {
+                    count[c]++;
+                }
+            }
+        }
+        for (int c = 0; c < count.length; c++) {
             if (count[c] == 0) {
                 throw new ConfigException(List.of("train.class-weights = \"balanced\": label '" + labels.get(c)
                         + "' has no training example"));
             }
-            w[c] = (float) ((double) train.size() / ((double) labels.size() * count[c]));
         }
-        return w;
+        return count;
     }
 
     private static float[] given(Map<String, Double> given, List<String> labels) {
@@ -74,21 +84,9 @@ public final class ClassWeights {
             case NONE -> null;
             case GIVEN -> given(cw.given(), labels);
             case BALANCED -> {
-                long[] positives = new long[labels.size()];
-                for (LabeledText t : train) {
-                    for (String l : t.labels()) {
-                        int c = labels.indexOf(l);
-                        if (c >= 0) {
-                            positives[c]++;
-                        }
-                    }
-                }
+                long[] positives = textsWithEachLabel(labels, train);
                 float[] w = new float[labels.size()];
                 for (int c = 0; c < w.length; c++) {
-                    if (positives[c] == 0) {
-                        throw new ConfigException(List.of("train.class-weights = \"balanced\": label '"
-                                + labels.get(c) + "' has no training example"));
-                    }
                     w[c] = (float) ((double) (train.size() - positives[c]) / positives[c]);
                 }
                 yield w;

@@ -12,7 +12,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
  * <p><b>Cause:</b> M2.1's backward op for that loss with {@code LossReduce.NONE} ({@code softmax_cross_entropy_loss_bp})
  * does not multiply by the gradient flowing into the loss from the ops after it.
  * <p><b>Fix:</b> CE_i = max_i + log Σ_c exp(z_ic − max_i) − Σ_c y_ic·z_ic from plain ops, whose gradients M2.1 gets
- * right; shapes {@code [batch, 1]} throughout, as the weighting's ops expect.
+ * right; shapes {@code [batch, 1]} throughout, as the weighting's ops expect. (Not {@code sd.math.logSumExp}: its
+ * backward pass fails in M2.1, "reduce_sum_bp ... NDArray::reshapei: bad input shape".)
  * <p><b>Guarded by:</b> {@code PerExampleCrossEntropyTest} (each example's value against the formula worked out by
  * hand; a weighted sum's gradient against finite differences, and M2.1's own op still getting it wrong) and
  * {@code WeightedLossTest} (the class-weighted loss and its gradient).
