@@ -16,15 +16,19 @@ import dev.bertclf.model.PretrainedBert;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -101,6 +105,40 @@ public final class RealBert {
             loaded = PretrainedBert.load(descriptor(), CACHE);
         }
         return loaded;
+    }
+
+    /** 300 GoEmotions training comments ({@code id,text,emotions,ekman}; CC BY 4.0, see the folder's README). */
+    public static final Path GOEMOTIONS = resource("/goemotions/train-sample.csv");
+
+    /**
+     * A tiny real multi-label data set: the GoEmotions fixture's first 240 comments to train on and the next 60 whose
+     * labels all occur in those 240 to test on, as {@code id,text,emotions} CSV files ({@code ;}-joined labels).
+     */
+    public record TinyGoEmotions(Path train, Path test, List<String> testIds) {
+    }
+
+    public static TinyGoEmotions tinyGoEmotions(Path dir) throws IOException {
+        load();
+        List<CSVRecord> rows;
+        try (Reader r = Files.newBufferedReader(GOEMOTIONS, StandardCharsets.UTF_8)) {
+            rows = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(r).getRecords();
+        }
+        Set<String> trained = new HashSet<>();
+        rows.subList(0, 240).forEach(r -> trained.addAll(List.of(r.get("emotions").split(";"))));
+        List<CSVRecord> test = rows.subList(240, rows.size()).stream()
+                .filter(r -> trained.containsAll(List.of(r.get("emotions").split(";")))).toList();
+        return new TinyGoEmotions(writeGoEmotions(dir.resolve("train.csv"), rows.subList(0, 240)),
+                writeGoEmotions(dir.resolve("test.csv"), test), test.stream().map(r -> r.get("id")).toList());
+    }
+
+    private static Path writeGoEmotions(Path file, List<CSVRecord> rows) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+             CSVPrinter p = new CSVPrinter(w, CSVFormat.RFC4180.builder().setHeader("id", "text", "emotions").build())) {
+            for (CSVRecord r : rows) {
+                p.printRecord(r.get("id"), r.get("text"), r.get("emotions"));
+            }
+        }
+        return file;
     }
 
     /** A tiny real data set: 40 training and 8 test reviews written as CSV files into {@code dir}. */

@@ -17,8 +17,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code Predict <run-folder> <input.csv> <output.csv>}: for each row, the source line, the predicted label and
- * one probability column per label. The output is written atomically.
+ * {@code Predict <run-folder> <input.csv> <output.csv>}: for each row, the source line, the predicted label (for a
+ * multi-label run, the labels over their thresholds, joined by {@code ;}) and one probability column per label. The
+ * output is written atomically.
  */
 public final class PredictCommand {
     static final int BATCH = 32;
@@ -31,8 +32,8 @@ public final class PredictCommand {
             Cli.OpenedRun r = Cli.OpenedRun.of(Path.of(args[0]));
             Classifier c = r.classifier();
             CsvDataset data = CsvDataset.readTexts(Path.of(args[1]), r.textColumn(), r.badRows());
-            List<String> header = new ArrayList<>(List.of("line", "label"));
-            c.labels().forEach(l -> header.add("p_" + l));
+            List<String> header = new ArrayList<>(List.of("line"));
+            header.addAll(c.task().outputColumns());
             AtomicFiles.write(Path.of(args[2]), out -> {
                 var w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
                 try (CSVPrinter p = new CSVPrinter(w, CSVFormat.RFC4180.builder()
@@ -45,7 +46,7 @@ public final class PredictCommand {
                         for (int i = 0; i < batch.size(); i++) {
                             List<Object> rec = new ArrayList<>();
                             rec.add(batch.get(i).line());
-                            rec.add(c.labels().get(Classifier.argMax(probs[i])));
+                            rec.add(c.task().decision(probs[i]));
                             for (float v : probs[i]) {
                                 rec.add(String.format(Locale.ROOT, "%.6f", v));
                             }

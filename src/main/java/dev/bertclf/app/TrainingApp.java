@@ -8,10 +8,12 @@ import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.SavedGraphs;
+import dev.bertclf.model.Task;
 import dev.bertclf.run.RunFolder;
 import dev.bertclf.train.CheckpointRestore;
 import dev.bertclf.train.ClassWeights;
 import dev.bertclf.train.Evaluator;
+import dev.bertclf.train.Thresholds;
 import dev.bertclf.train.TrainableClassifier;
 import dev.bertclf.train.Trainer;
 import dev.bertclf.train.TrainingReport;
@@ -57,19 +59,21 @@ public final class TrainingApp {
         Settings s = effective(given);
         log.info("Configuration:\n{}", s.render());
         long start = System.nanoTime();
-        TrainingData data = TrainingData.load(s.data());
+        TrainingData data = TrainingData.load(s.data(), s.model().task());
         Model model = buildModel(s, data);
         RunFolder run = openRun(s, data, model);
         try (RunFolder.Lock ignored = run.lock()) {
             TrainingState state = fit(s, data, model, run);
             SameDiff saved = savedModel(s, run, model, state);
+            Task task = decide(s, data, model, run, saved);
             Evaluator.Report test;
-            try (Classifier c = new Classifier(saved, model.inference(), data.labels(), s.inference().precision())) {
+            try (Classifier c = new Classifier(saved, model.inference(), task, s.inference().precision())) {
                 test = Evaluator.evaluate("test", c, data.test(), s.train().evalBatchSize());
             }
-            log.info("TEST accuracy {} on {} examples of {} (macro F1 {}; inputs of up to {} word pieces)",
-                    String.format("%.4f", test.accuracy()), test.examples(), s.data().test(),
-                    String.format("%.4f", test.macroF1()), s.features().inferenceMaxLength());
+            log.info("TEST {} {} on {} examples of {} (macro F1 {}; inputs of up to {} word pieces)",
+                    task.multiLabel() ? "subset accuracy" : "accuracy", String.format("%.4f", test.accuracy()),
+                    test.examples(), s.data().test(), String.format("%.4f", test.macroF1()),
+                    s.features().inferenceMaxLength());
             writeMetrics(s, data, model, run, state, test, (System.nanoTime() - start) / 1e9);
             return new Result(run, test, state, saved);
         }
@@ -94,7 +98,9 @@ public final class TrainingApp {
 
     /** The pretrained BERT (from the model cache) with the classifier head for the data's labels. */
     private static Model buildModel(Settings s, TrainingData data) {
-        float[] classWeights = ClassWeights.of(s.train().classWeights(), data.labels(), data.train());
+        float[] classWeights = s.model().task() == Settings.Task.MULTI_LABEL
+                ? ClassWeights.positiveWeights(s.train().classWeights(), data.labels(), data.train())
+                : ClassWeights.of(s.train().classWeights(), data.labels(), data.train());
         if (classWeights != null) {
             log.info("Class weights in the loss: {}", ClassWeights.byLabel(classWeights, data.labels()));
         }
@@ -156,10 +162,35 @@ public final class TrainingApp {
         return earlierBest ? SavedGraphs.load(run.file(RunFolder.MODEL)) : model.sd();
     }
 
+    /**
+     * How the saved model decides. Multi-label: the thresholds, tuned on the validation split (never on the test file)
+     * when {@code model.threshold = tuned}, read at the inference length; saved in thresholds.json, before the test.
+     */
+    private static Task decide(Settings s, TrainingData data, Model model, RunFolder run, SameDiff saved) {
+        Task provisional = model.trainable().task(data.labels());
+        if (!provisional.multiLabel()) {
+            return provisional;
+        }
+        Task task = provisional;
+        String chosenOn = "model.threshold = " + s.model().threshold().value();
+        if (s.model().threshold().tuned() && !data.validation().isEmpty()) {
+            try (Classifier c = new Classifier(saved, model.inference(), provisional, s.inference().precision())) {
+                task = Thresholds.decide(s.model().threshold(), provisional,
+                        Evaluator.scores("validation", c, data.validation(), s.train().evalBatchSize()));
+            }
+            chosenOn = "tuned per label on the validation split (" + data.validation().size() + " texts of "
+                    + s.data().train() + ")";
+        }
+        run.writeTask(task, chosenOn);
+        log.info("Thresholds ({}): {}", chosenOn, task.thresholdsByLabel());
+        return task;
+    }
+
     /** Evaluation report, then metrics.json (last: it marks the run complete), then the checkpoint goes. */
     private static void writeMetrics(Settings s, TrainingData data, Model model, RunFolder run, TrainingState state,
                                      Evaluator.Report test, double wallSeconds) {
         TrainingReport.writeEvaluation(run, test, s.data().test().toString());
+        TrainingReport.writeLabelChart(run, test);
         TrainingReport.writeMetrics(run, s.experiment(), model.descriptor().name(), data,
                 ClassWeights.byLabel(model.classWeights(), data.labels()), state, test, wallSeconds);
         AtomicFiles.deleteRecursively(run.file(RunFolder.CHECKPOINT));

@@ -152,6 +152,11 @@ public final class ConfigLoader {
             v.problem(ROOT + ".data.train and " + ROOT + ".data.test are the same file ("
                     + data.test().toAbsolutePath() + "): the test set must be held out from training");
         }
+        if (model.task() == Settings.Task.SINGLE_LABEL && data.labelSeparator() != null
+                && (!data.labelSeparator().isEmpty() || data.indicatorColumns())) {
+            v.problem(ROOT + ".data.label-separator, label-columns and label-prefix give several labels per text: they"
+                    + " need " + ROOT + ".model.task = \"multi-label\"");
+        }
         if (v.checkFiles()) {
             checkMaxPositions(model, features, v.problems());
         }

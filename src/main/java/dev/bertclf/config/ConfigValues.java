@@ -91,6 +91,20 @@ record ConfigValues(Config c, List<String> problems, boolean checkFiles, CpuInfo
         return new Settings.ClassWeights(Settings.ClassWeights.Mode.NONE, Map.of());
     }
 
+    /** A threshold value: "tuned" (per label, on the validation split, 0.5 where it cannot be), or a number in (0, 1). */
+    Settings.Threshold threshold(String key) {
+        String s = string(key);
+        if ("tuned".equals(s)) {
+            return new Settings.Threshold(true, 0.5);
+        }
+        double t = s == null ? Double.NaN : parseOrNaN(s);
+        if (!(t > 0 && t < 1)) {
+            problems.add(ConfigLoader.ROOT + "." + key + " = " + s + " must be \"tuned\" or a number between 0 and 1");
+            return new Settings.Threshold(false, 0.5);
+        }
+        return new Settings.Threshold(false, t);
+    }
+
     private static double parseOrNaN(String s) {
         try {
             return Double.parseDouble(s.strip());

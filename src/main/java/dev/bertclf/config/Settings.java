@@ -24,9 +24,27 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                        TrainSettings train, InferenceSettings inference, EngineSettings engine, ServeSettings serve,
                        ScoreSettings score, Config config) {
 
-    /** How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}. */
+    /**
+     * How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}; a
+     * {@link Task} with {@code _} as {@code -}.
+     */
     public static String nameOf(Enum<?> choice) {
-        return choice.name().toLowerCase(Locale.ROOT).replace('_', '+');
+        return choice.name().toLowerCase(Locale.ROOT).replace('_', choice instanceof Task ? '-' : '+');
+    }
+
+    /** What a text's labels are: exactly one of the classes, or any number of them (none included). */
+    public enum Task {
+        /** One class per text: softmax over the classes, cross-entropy, the most probable class. */
+        SINGLE_LABEL,
+        /** Any set of labels per text: a sigmoid per label, binary cross-entropy, a threshold per label. */
+        MULTI_LABEL
+    }
+
+    /**
+     * The decision threshold of a multi-label classifier ({@code model.threshold}): one for every label, or tuned per
+     * label on the validation split ({@code value} then stays for labels the validation split never carries).
+     */
+    public record Threshold(boolean tuned, double value) {
     }
 
     /**
@@ -35,7 +53,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param localRepository local Maven repository that fetched weights are kept in
      */
     public record ModelSettings(String base, Path zooDir, Path cacheDir, int encoderLayers, int frozenLayers,
-                                double dropout, URI repository, Path localRepository) {
+                                double dropout, URI repository, Path localRepository, Task task,
+                                Threshold threshold) {
         public static final String MAVEN_CENTRAL = "https://repo.maven.apache.org/maven2";
 
         /** Maven's own: {@code -Dmaven.repo.local} if set, else {@code ~/.m2/repository}. */
@@ -65,7 +84,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             var m = new ModelSettings(v.string("model.base"), v.path("model.zoo-dir"), v.path("model.cache-dir"),
                     v.intIn("model.encoder-layers", 1, 48), v.intIn("model.frozen-layers", 0, 48),
                     v.doubleIn("model.dropout", 0, 0.9), repository(v),
-                    local != null ? local : defaultLocalRepository());
+                    local != null ? local : defaultLocalRepository(), v.choice("model.task", Task.class),
+                    v.threshold("model.threshold"));
             if (m.frozenLayers() > m.encoderLayers()) {
                 v.problem(ConfigLoader.ROOT + ".model.frozen-layers (" + m.frozenLayers() + ") must not exceed "
                         + ConfigLoader.ROOT + ".model.encoder-layers (" + m.encoderLayers() + ")");
@@ -102,7 +122,20 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
     public record DataSettings(Path train, Path test, String textColumn, String labelColumn, int trainLimit,
                                int testLimit, double validation, BadRowPolicy badRows, long seed,
                                boolean downloadEnabled, String downloadUrl, long downloadBytes,
-                               String downloadSha256, Path downloadDir) {
+                               String downloadSha256, Path downloadDir, String labelSeparator,
+                               List<String> labelColumns, String labelPrefix) {
+
+        /** These settings with other text and label columns and bad-row policy (a command's own overrides). */
+        public DataSettings withColumns(String text, String label, BadRowPolicy policy) {
+            return new DataSettings(train, test, text, label, trainLimit, testLimit, validation, policy, seed,
+                    downloadEnabled, downloadUrl, downloadBytes, downloadSha256, downloadDir, labelSeparator,
+                    labelColumns, labelPrefix);
+        }
+
+        /** Whether labels come as 0/1 columns (named, or by prefix) rather than in the label column. */
+        public boolean indicatorColumns() {
+            return !labelColumns.isEmpty() || !labelPrefix.isEmpty();
+        }
 
         static DataSettings read(ConfigValues v) {
             var d = new DataSettings(v.path("data.train"), v.path("data.test"), v.string("data.text-column"),
@@ -110,7 +143,12 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.intIn("data.test-limit", 0, Integer.MAX_VALUE), v.doubleIn("data.validation", 0, 1e9),
                     v.choice("data.bad-rows", BadRowPolicy.class), v.longIn("data.seed"),
                     v.bool("data.download.enabled"), v.string("data.download.url"), v.longIn("data.download.bytes"),
-                    v.string("data.download.sha256"), v.path("data.download.dir"));
+                    v.string("data.download.sha256"), v.path("data.download.dir"), v.string("data.label-separator"),
+                    v.stringList("data.label-columns"), v.string("data.label-prefix"));
+            if (!d.labelColumns().isEmpty() && d.labelPrefix() != null && !d.labelPrefix().isEmpty()) {
+                v.problem(ConfigLoader.ROOT + ".data.label-columns and " + ConfigLoader.ROOT
+                        + ".data.label-prefix both name the label columns: set one of them");
+            }
             if (d.downloadSha256() != null && !d.downloadSha256().matches("|[0-9a-f]{64}")) {
                 v.problem(ConfigLoader.ROOT + ".data.download.sha256 must be 64 lower-case hex digits or empty: "
                         + d.downloadSha256());

@@ -65,14 +65,21 @@ public final class Featurizer {
      */
     public BertIterator iterator(List<LabeledText> examples, List<String> labels, int batchSize,
                                  MultiDataSetPreProcessor preProcessor) {
+        return iterator(examples, labels, batchSize, preProcessor, false);
+    }
+
+    /** The same; {@code multiHot}: labels {@code [batch, labels.size()]} with a 1 for each of a text's labels. */
+    public BertIterator iterator(List<LabeledText> examples, List<String> labels, int batchSize,
+                                 MultiDataSetPreProcessor preProcessor, boolean multiHot) {
         List<LabeledText> cleaned = new ArrayList<>(examples.size());
         for (LabeledText e : examples) {
-            cleaned.add(new LabeledText(clean(e.text()), e.label(), e.line()));
+            cleaned.add(new LabeledText(clean(e.text()), e.labels(), e.line()));
         }
+        OrderedSentenceProvider provider = new OrderedSentenceProvider(cleaned, labels);
         return builder(settings.fixedLength())
                 .minibatchSize(batchSize)
-                .sentenceProvider(new OrderedSentenceProvider(cleaned, labels))
-                .preProcessor(preProcessor)
+                .sentenceProvider(provider)
+                .preProcessor(multiHot ? new MultiHotLabels(provider, labels, preProcessor) : preProcessor)
                 .build();
     }
 

@@ -28,7 +28,17 @@ public final class OrderedSentenceProvider implements LabeledSentenceProvider {
     @Override
     public Pair<String, String> nextSentence() {
         LabeledText t = examples.get(cursor++);
-        return new Pair<>(t.text(), t.label());
+        // a multi-label text without labels gets a stand-in, which MultiHotLabels replaces
+        return new Pair<>(t.text(), t.labels().isEmpty() ? labels.get(0) : t.label());
+    }
+
+    /** How many examples have been given since the last reset: the end of the batch just built. */
+    public int position() {
+        return cursor;
+    }
+
+    public List<LabeledText> examples() {
+        return examples;
     }
 
     @Override

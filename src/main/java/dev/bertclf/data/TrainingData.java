@@ -18,23 +18,47 @@ public record TrainingData(List<String> labels, List<LabeledText> train, List<La
                            List<LabeledText> test, Map<String, Map<String, Integer>> skipped) {
     private static final Logger log = LoggerFactory.getLogger(TrainingData.class);
 
-    /** Reads (downloading the IMDB files first when they are missing and download is enabled). */
+    /** Reads single-label data (downloading the IMDB files first when they are missing and download is enabled). */
     public static TrainingData load(Settings.DataSettings d) {
+        return load(d, Settings.Task.SINGLE_LABEL);
+    }
+
+    /**
+     * Reads the data of a {@code task}: for multi-label, each row's label set, from the label column joined by
+     * {@code data.label-separator} or from 0/1 columns. The labels are those of the training file.
+     */
+    public static TrainingData load(Settings.DataSettings d, Settings.Task task) {
         ensureFiles(d);
-        CsvDataset.Columns columns = new CsvDataset.Columns(d.textColumn(), d.labelColumn());
-        CsvDataset trainFile = CsvDataset.read(d.train(), columns, d.badRows(), null);
+        CsvDataset trainFile = read(d, task, d.train(), null);
         List<String> labels = trainFile.labels();
-        if (labels.size() < 2) {
-            throw new DataException(d.train() + ": a classifier needs at least 2 labels, found " + labels);
+        int least = task == Settings.Task.MULTI_LABEL ? 1 : 2;
+        if (labels.size() < least) {
+            throw new DataException(d.train() + ": a classifier needs at least " + least + " labels, found " + labels);
         }
         Splits.Split split = Splits.split(trainFile.rows(), d.validation(), d.seed());
         List<LabeledText> train = Splits.limit(split.train(), d.trainLimit(), d.seed());
-        CsvDataset testFile = CsvDataset.read(d.test(), columns, d.badRows(), labels);
+        CsvDataset testFile = read(d, task, d.test(), labels);
         List<LabeledText> test = Splits.limit(testFile.rows(), d.testLimit(), d.seed());
         log.info("Data: labels {}; {} train, {} validation (from {}), {} test (from {})", labels, train.size(),
                 split.validation().size(), d.train(), test.size(), d.test());
         return new TrainingData(labels, train, split.validation(), test,
                 Map.of(d.train().toString(), trainFile.skipped(), d.test().toString(), testFile.skipped()));
+    }
+
+    /**
+     * Reads labelled rows of {@code file} as {@code d} describes them for {@code task}; {@code known} (null to take
+     * them from the file) makes other labels bad rows.
+     */
+    public static CsvDataset read(Settings.DataSettings d, Settings.Task task, Path file, List<String> known) {
+        if (task == Settings.Task.SINGLE_LABEL) {
+            return CsvDataset.read(file, new CsvDataset.Columns(d.textColumn(), d.labelColumn()), d.badRows(), known);
+        }
+        CsvDataset.LabelSets sets = d.indicatorColumns()
+                ? new CsvDataset.LabelSets.Indicators(d.labelColumns(), d.labelPrefix())
+                : new CsvDataset.LabelSets.Joined(d.labelColumn(), d.labelSeparator().isEmpty()
+                ? "\n" : d.labelSeparator());
+        // a row of 0/1 columns that are all 0 says "none of the labels"; an empty joined cell says nothing
+        return CsvDataset.readMultiLabel(file, d.textColumn(), sets, d.badRows(), known, d.indicatorColumns());
     }
 
     private static void ensureFiles(Settings.DataSettings d) {

@@ -18,22 +18,32 @@ import java.util.Map;
 public final class Classifier implements AutoCloseable {
     private final SameDiff sd;
     private final Featurizer featurizer;
-    private final List<String> labels;
+    private final Task task;
     private final Precision precision;
     /** The weights' bf16 copies for {@link Precision#BF16}; null for FP32. */
     private final Engine.Bf16Weights rounded;
 
-    /** {@code sd}'s weights must not change while this classifier is in use (nothing trains it meanwhile). */
+    /** A single-label classifier of {@code labels}. */
     public Classifier(SameDiff sd, Featurizer featurizer, List<String> labels, Precision precision) {
+        this(sd, featurizer, Task.singleLabel(labels), precision);
+    }
+
+    /** {@code sd}'s weights must not change while this classifier is in use (nothing trains it meanwhile). */
+    public Classifier(SameDiff sd, Featurizer featurizer, Task task, Precision precision) {
         this.sd = sd;
         this.featurizer = featurizer;
-        this.labels = List.copyOf(labels);
+        this.task = task;
         this.precision = precision;
         this.rounded = precision == Precision.BF16 ? Engine.Bf16Weights.of(sd) : null;
     }
 
     public List<String> labels() {
-        return labels;
+        return task.labels();
+    }
+
+    /** What the probabilities mean and how they become labels. */
+    public Task task() {
+        return task;
     }
 
     public Featurizer featurizer() {
@@ -48,7 +58,10 @@ public final class Classifier implements AutoCloseable {
         return precision;
     }
 
-    /** Class probabilities {@code [texts, labels]}, each batch at its own token length. */
+    /**
+     * Probabilities {@code [texts, labels]}, each batch at its own token length: of the classes (summing to 1) for a
+     * single-label classifier, of each label on its own for a multi-label one.
+     */
     public synchronized float[][] predict(List<String> texts) {
         return classify(texts).probabilities();
     }
@@ -95,12 +108,6 @@ public final class Classifier implements AutoCloseable {
 
     /** Index of the largest probability in a row. */
     public static int argMax(float[] p) {
-        int best = 0;
-        for (int i = 1; i < p.length; i++) {
-            if (p[i] > p[best]) {
-                best = i;
-            }
-        }
-        return best;
+        return Task.argMax(p);
     }
 }

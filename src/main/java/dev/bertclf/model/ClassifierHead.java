@@ -1,5 +1,6 @@
 package dev.bertclf.model;
 
+import dev.bertclf.config.Settings;
 import dev.bertclf.nd4jfix.Engine;
 import org.nd4j.autodiff.samediff.SDIndex;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -16,12 +17,13 @@ import java.util.Locale;
 
 /**
  * Turns a pretrained BERT graph into a classifier: optional encoder truncation, the last kept layer computed for
- * the [CLS] rows only ({@link ClsOnlyLayer}), a dense softmax head on the pooled output (inverted dropout in
- * training only), softmax cross-entropy (optionally weighted by class), and which weights train.
+ * the [CLS] rows only ({@link ClsOnlyLayer}), a dense head on the pooled output (inverted dropout in training
+ * only), and which weights train. Single-label: softmax and cross-entropy (optionally weighted by class);
+ * multi-label: a sigmoid per label and binary cross-entropy (optionally with a positive weight per label).
  *
  * <pre>
- * pooled [batch, hidden] ─┬─ × kernel [hidden, classes] + bias → logits → probs            (inference)
- *                         └─ ⊙ dropout_mask → × kernel + bias → train_logits → loss         (training)
+ * pooled [batch, hidden] ─┬─ × kernel [hidden, labels] + bias → logits → probs (softmax | sigmoid)   (inference)
+ *                         └─ ⊙ dropout_mask → × kernel + bias → train_logits → loss                 (training)
  * </pre>
  */
 public final class ClassifierHead {
@@ -37,13 +39,24 @@ public final class ClassifierHead {
      * @param encoderLayers keep the first N layers (all when N equals the model's layer count)
      * @param frozenLayers  freeze embeddings and the first N layers (0 = all layers train)
      * @param dropout       drop probability on the pooled output in training (0 = no dropout placeholder)
-     * @param classWeights  each class's weight in the loss, or null for the plain mean
+     * @param classWeights  single-label: each class's weight in the loss; multi-label: each label's positive weight;
+     *                      null for the plain mean
      * @return the names of the trainable weights
      */
     public static List<String> attach(SameDiff sd, ModelDescriptor d, int numClasses, int encoderLayers,
                                       int frozenLayers, double dropout, long seed, float[] classWeights) {
-        if (numClasses < 2) {
-            throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + numClasses);
+        return attach(sd, d, Settings.Task.SINGLE_LABEL, numClasses, encoderLayers, frozenLayers, dropout, seed,
+                classWeights);
+    }
+
+    /** The same, for {@code task}'s kind of labels. */
+    public static List<String> attach(SameDiff sd, ModelDescriptor d, Settings.Task task, int numClasses,
+                                      int encoderLayers, int frozenLayers, double dropout, long seed,
+                                      float[] classWeights) {
+        boolean multi = task == Settings.Task.MULTI_LABEL;
+        if (numClasses < (multi ? 1 : 2)) {
+            throw new IllegalArgumentException("a classifier needs at least " + (multi ? "1 label" : "2 classes")
+                    + ", got " + numClasses);
         }
         SDVariable pooled = encoderLayers > 1 ? ClsOnlyLayer.replacePooled(sd, d, encoderLayers - 1)
                 : encoderLayers < d.layers() ? truncatedPooled(sd, d, encoderLayers)
@@ -54,14 +67,19 @@ public final class ClassifierHead {
                         .castTo(DataType.FLOAT).muli(INIT_STDDEV));
         SDVariable bias = sd.var(GraphNames.HEAD_BIAS, Nd4j.zeros(DataType.FLOAT, numClasses));
         SDVariable logits = pooled.mmul(kernel).add(GraphNames.LOGITS, bias);
-        sd.nn.softmax(GraphNames.PROBS, logits, -1);
+        if (multi) {
+            sd.nn.sigmoid(GraphNames.PROBS, logits);
+        } else {
+            sd.nn.softmax(GraphNames.PROBS, logits, -1);
+        }
         SDVariable trainLogits = logits;
         if (dropout > 0) {
             SDVariable mask = sd.placeHolder(GraphNames.DROPOUT_MASK, DataType.FLOAT, -1, hidden);
             trainLogits = pooled.mul(mask).mmul(kernel).add(GraphNames.TRAIN_LOGITS, bias);
         }
         SDVariable label = sd.placeHolder(GraphNames.LABEL, DataType.FLOAT, -1, numClasses);
-        SDVariable loss = loss(sd, label, trainLogits, classWeights);
+        SDVariable loss = multi ? multiLabelLoss(sd, label, trainLogits, classWeights)
+                : loss(sd, label, trainLogits, classWeights);
         Engine.keepLossOf(loss, GraphNames.LOSS_KEEPER);
         sd.setLossVariables(GraphNames.LOSS);
         return makeTrainable(sd, d, encoderLayers, frozenLayers);

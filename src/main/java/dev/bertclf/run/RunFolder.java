@@ -8,6 +8,7 @@ import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.Classifier;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.ModelDescriptor;
+import dev.bertclf.model.Task;
 import dev.bertclf.model.ModelException;
 import dev.bertclf.model.SavedGraphs;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -29,7 +30,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -46,10 +49,13 @@ public record RunFolder(Path dir) {
     public static final String BASE_MODEL = "base-model.conf";
     public static final String MODEL = "model/model.fb";
     public static final String METRICS = "metrics.json";
+    /** A multi-label run's task: labels and their decision thresholds (written before {@link #METRICS}). */
+    public static final String THRESHOLDS = "thresholds.json";
     public static final String EVALUATION = "evaluation.txt";
     public static final String STEPS = "training-steps.csv";
     public static final String EPOCHS = "epochs.csv";
     public static final String CHART = "training-curves.png";
+    public static final String LABEL_CHART = "label-f1.png";
     public static final String CHECKPOINT = "checkpoint";
     public static final String LOCK = ".lock";
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
@@ -173,7 +179,10 @@ public record RunFolder(Path dir) {
 
     /** Checks that the files serving needs are there, naming the first one missing. */
     public void requireServable() {
-        for (String f : List.of(MODEL, LABELS, VOCAB, CONFIG, BASE_MODEL)) {
+        for (String f : List.of(MODEL, LABELS, VOCAB, CONFIG, BASE_MODEL, THRESHOLDS)) {
+            if (f.equals(THRESHOLDS) && settings().model().task() != Settings.Task.MULTI_LABEL) {
+                continue;
+            }
             if (!Files.isRegularFile(file(f))) {
                 throw new ModelException("Run folder " + dir.toAbsolutePath() + " has no " + f
                         + (Files.isRegularFile(file(METRICS)) ? "" : " (unfinished run?)"));
@@ -202,7 +211,40 @@ public record RunFolder(Path dir) {
                 throw new ModelException(file(MODEL) + " has no '" + name + "': not a classifier graph");
             }
         }
-        return new Classifier(sd, featurizer, labels(), precision);
+        return new Classifier(sd, featurizer, task(), precision);
+    }
+
+    /**
+     * How the run's classifier decides: single-label over its labels, or multi-label with the thresholds of its
+     * {@link #THRESHOLDS} file, checked against its labels.
+     */
+    public Task task() {
+        List<String> labels = labels();
+        if (settings().model().task() != Settings.Task.MULTI_LABEL) {
+            return Task.singleLabel(labels);
+        }
+        try {
+            JsonNode t = JSON.readTree(file(THRESHOLDS).toFile()).path("thresholds");
+            double[] thresholds = new double[labels.size()];
+            for (int j = 0; j < labels.size(); j++) {
+                JsonNode v = t.get(labels.get(j));
+                if (v == null || !v.isNumber() || !(v.asDouble() > 0 && v.asDouble() <= 1)) {
+                    throw new ModelException(file(THRESHOLDS) + ": no threshold in (0, 1] for label '"
+                            + labels.get(j) + "' (thresholds: " + t + ")");
+                }
+                thresholds[j] = v.asDouble();
+            }
+            return Task.multiLabel(labels, thresholds);
+        } catch (IOException e) {
+            throw new ModelException("Cannot read " + file(THRESHOLDS) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes a multi-label task's thresholds, noting what they were chosen on ({@code chosenOn}). */
+    public void writeTask(Task task, String chosenOn) {
+        Map<String, Object> m = new LinkedHashMap<>(task.toMap());
+        m.put("chosen_on", chosenOn);
+        writeJson(THRESHOLDS, m);
     }
 
     public List<String> labels() {

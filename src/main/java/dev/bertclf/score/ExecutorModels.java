@@ -4,6 +4,7 @@ import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.io.MallocSettings;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.Task;
 import dev.bertclf.model.JvmSetup;
 import dev.bertclf.run.RunFolder;
 import org.nd4j.linalg.factory.Nd4j;
@@ -66,6 +67,10 @@ final class ExecutorModels {
                 }
                 throw new IllegalStateException(e.getCause());
             }
+        }
+
+        Task task() {
+            return classifier.task();
         }
 
         List<String> labels() {

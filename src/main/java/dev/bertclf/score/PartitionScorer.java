@@ -1,7 +1,6 @@
 package dev.bertclf.score;
 
 import dev.bertclf.config.Settings;
-import dev.bertclf.model.Classifier;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -15,8 +14,8 @@ import java.util.NoSuchElementException;
 
 /**
  * Scores one partition on an executor: rows are taken {@code batchSize} at a time, each batch is one forward pass
- * (padded to its longest text), and each row comes out as its kept columns, the label and one probability per
- * label. Rows stream through; a partition is never held in memory whole.
+ * (padded to its longest text), and each row comes out as its kept columns, the label (the labels, joined, for a
+ * multi-label run) and one probability per label. Rows stream through; a partition is never held in memory whole.
  *
  * @param runDir      the run folder, readable by every executor
  * @param textIndex   position of the text column in the input rows
@@ -68,7 +67,7 @@ record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batc
             for (int k = 0; k < keptIndexes.length; k++) {
                 values[k] = batch.get(i).get(keptIndexes[k]);
             }
-            values[keptIndexes.length] = model.labels().get(Classifier.argMax(probs[i]));
+            values[keptIndexes.length] = model.task().decision(probs[i]);
             for (int j = 0; j < labels; j++) {
                 values[keptIndexes.length + 1 + j] = (double) probs[i][j];
             }

@@ -3,6 +3,7 @@ package dev.bertclf.score;
 import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.data.DataException;
+import dev.bertclf.model.Task;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -70,19 +71,19 @@ public final class SparkScoring {
     public static ScoreReport score(SparkSession spark, ScoreJob job) {
         long start = System.nanoTime();
         job.run().requireServable();
-        List<String> labels = job.run().labels();
+        Task task = job.run().task();
         Settings.OutputFormat format = TableFiles.outputFormat(job.output(), job.settings().format());
         TableFiles.requireFreeOutput(spark, job.output(), job.settings().overwrite());
 
         Dataset<Row> input = TableFiles.read(spark, job.input(), job.badRows());
-        List<String> kept = keptColumns(input, job, labels);
+        List<String> kept = keptColumns(input, job, task);
         Counts counts = count(spark, input, job);
         Dataset<Row> good = job.badRows() == BadRowPolicy.SKIP ? input.filter(functions.not(emptyText(job))) : input;
 
         LongAccumulator done = spark.sparkContext().longAccumulator("rows scored");
         long expected = counts.rows() - counts.skipped();
         Dataset<Row> scored = spread(spark, good, expected).mapPartitions(scorer(spark, input, job, kept, done),
-                Encoders.row(outputSchema(input.schema(), kept, labels)));
+                Encoders.row(outputSchema(input.schema(), kept, task)));
         try (ProgressBar bar = ProgressBars.of("Score", expected);
              AutoCloseable progress = follow(done, bar)) {
             TableFiles.writeAtomically(scored, job.output(), format, job.settings().overwrite());
@@ -128,7 +129,7 @@ public final class SparkScoring {
     }
 
     /** Every input column except the text, checked against the columns the output adds. */
-    private static List<String> keptColumns(Dataset<Row> input, ScoreJob job, List<String> labels) {
+    private static List<String> keptColumns(Dataset<Row> input, ScoreJob job, Task task) {
         List<String> columns = Arrays.asList(input.columns());
         if (!columns.contains(job.textColumn())) {
             throw new DataException(job.input() + " has no text column '" + job.textColumn() + "' (columns: "
@@ -140,19 +141,13 @@ public final class SparkScoring {
                     + text.dataType().simpleString() + ", not text");
         }
         List<String> kept = columns.stream().filter(c -> !c.equals(job.textColumn())).toList();
-        for (String added : addedColumns(labels)) {
+        for (String added : task.outputColumns()) {
             if (kept.contains(added)) {
                 throw new DataException(job.input() + " already has a column '" + added
                         + "', which the output adds; rename it first");
             }
         }
         return kept;
-    }
-
-    private static List<String> addedColumns(List<String> labels) {
-        List<String> added = new ArrayList<>(List.of("label"));
-        labels.forEach(l -> added.add("p_" + l));
-        return added;
     }
 
     private record Counts(long rows, long skipped) {
@@ -232,11 +227,13 @@ public final class SparkScoring {
         return conf.contains("spark.executor.cores") ? conf.getInt("spark.executor.cores", 0) : 0;
     }
 
-    private static StructType outputSchema(StructType input, List<String> kept, List<String> labels) {
+    private static StructType outputSchema(StructType input, List<String> kept, Task task) {
         List<StructField> fields = new ArrayList<>();
         kept.forEach(c -> fields.add(input.apply(c)));
-        fields.add(DataTypes.createStructField("label", DataTypes.StringType, false));
-        labels.forEach(l -> fields.add(DataTypes.createStructField("p_" + l, DataTypes.DoubleType, false)));
+        List<String> added = task.outputColumns();
+        fields.add(DataTypes.createStructField(added.get(0), DataTypes.StringType, false));
+        added.subList(1, added.size()).forEach(c -> fields.add(DataTypes.createStructField(c, DataTypes.DoubleType,
+                false)));
         return DataTypes.createStructType(fields);
     }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
-import dev.bertclf.model.Classifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Request;
@@ -309,14 +308,21 @@ public final class PredictionServer implements AutoCloseable {
         return s;
     }
 
-    /** One text's answer, naming the model that computed it. */
+    /**
+     * One text's answer, naming the model that computed it: its label (single-label) or every label at or over its
+     * threshold (multi-label, possibly none), and every label's probability.
+     */
     private static Map<String, Object> answer(ServedModel m, float[] p) {
         Map<String, Object> probabilities = new LinkedHashMap<>();
         for (int i = 0; i < p.length; i++) {
             probabilities.put(m.labels().get(i), (double) p[i]);
         }
         Map<String, Object> a = new LinkedHashMap<>();
-        a.put("label", m.labels().get(Classifier.argMax(p)));
+        if (m.task().multiLabel()) {
+            a.put("labels", m.task().chosen(p));
+        } else {
+            a.put("label", m.task().chosen(p).get(0));
+        }
         a.put("probabilities", probabilities);
         a.put("model", m.id());
         return a;

@@ -1,18 +1,24 @@
 package dev.bertclf.serve;
 
+import dev.bertclf.model.Task;
+
 import java.util.List;
 import java.util.Map;
 
 /**
- * A model the server can serve: its run's id, labels, the predictor that runs its forward passes, what
- * {@code /model} says of it, and what frees it once swapped out.
+ * A model the server can serve: its run's id, its task (labels, and how probabilities become labels), the predictor
+ * that runs its forward passes, what {@code /model} says of it, and what frees it once swapped out.
  */
-public record ServedModel(String id, List<String> labels, Predictor predictor, Map<String, Object> info,
+public record ServedModel(String id, Task task, Predictor predictor, Map<String, Object> info,
                           Runnable release) implements AutoCloseable {
-    /** A model with nothing to free (tests). */
+    /** A single-label model with nothing to free (tests). */
     public static ServedModel of(String id, List<String> labels, Predictor predictor, Map<String, Object> info) {
-        return new ServedModel(id, labels, predictor, info, () -> {
+        return new ServedModel(id, Task.singleLabel(labels), predictor, info, () -> {
         });
+    }
+
+    public List<String> labels() {
+        return task.labels();
     }
 
     String infoString(String key) {

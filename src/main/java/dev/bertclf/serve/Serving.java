@@ -90,11 +90,12 @@ public final class Serving {
                 return new Pass(out.probabilities(), out.wordPieces());
             }
         };
-        return new ServedModel(run.id(), classifier.labels(), predictor, info(run, classifier), classifier::release);
+        return new ServedModel(run.id(), classifier.task(), predictor, info(run, classifier), classifier::release);
     }
 
     /**
-     * What {@code /model} shows: the run, its base model (name, description, casing), labels, feature settings,
+     * What {@code /model} shows: the run, its base model (name, description, casing), task, labels (and, for
+     * multi-label, their thresholds), feature settings,
      * training and test figures.
      */
     @SuppressWarnings("unchecked")
@@ -105,7 +106,7 @@ public final class Serving {
         m.put("base_model", base.name());
         m.put("base_model_description", base.description());
         m.put("cased", !base.normalization().lowerCase());
-        m.put("labels", c.labels());
+        m.putAll(c.task().toMap());
         m.put("max_length", c.featurizer().settings().maxLength());
         m.put("truncation", Settings.nameOf(c.featurizer().settings().truncation()));
         m.put("precision", Settings.nameOf(c.precision()));

@@ -1,5 +1,8 @@
 package dev.bertclf.train;
 
+import dev.bertclf.config.Settings;
+import dev.bertclf.model.Task;
+
 import java.util.Arrays;
 
 /**
@@ -11,6 +14,19 @@ import java.util.Arrays;
  */
 public final class Thresholds {
     private Thresholds() {
+    }
+
+    /**
+     * The task as {@code setting} wants it for the probabilities {@code validation} gave: {@code provisional} (its
+     * thresholds all {@code setting.value()}), or, for "tuned", each label's threshold tuned on them. Single-label
+     * tasks are returned as they are.
+     */
+    public static Task decide(Settings.Threshold setting, Task provisional, Evaluator.Scores validation) {
+        if (!provisional.multiLabel() || !setting.tuned() || validation.probabilities().length == 0) {
+            return provisional;
+        }
+        return Task.multiLabel(provisional.labels(),
+                tune(validation.probabilities(), validation.truth(), setting.value()));
     }
 
     /** One threshold per label of {@code probabilities[text][label]} against {@code truth[text][label]}. */

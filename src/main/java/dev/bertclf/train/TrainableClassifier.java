@@ -9,6 +9,7 @@ import dev.bertclf.model.ClassifierHead;
 import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.PretrainedBert;
+import dev.bertclf.model.Task;
 import dev.bertclf.nd4jfix.Engine;
 import org.deeplearning4j.iterator.BertIterator;
 import org.nd4j.autodiff.listeners.Listener;
@@ -44,15 +45,18 @@ public final class TrainableClassifier {
         return build(s, labels, null);
     }
 
-    /** The same, its loss weighted by class ({@code classWeights}, one per label; null = unweighted). */
+    /**
+     * The same, its loss weighted by class ({@code classWeights}, one per label; for multi-label, each label's
+     * positive weight; null = unweighted), for the task of {@code s.model().task()}.
+     */
     public static TrainableClassifier build(Settings s, int labels, float[] classWeights) {
         JvmSetup.useKernels(s.engine().kernels());
         ModelDescriptor descriptor = ModelDescriptor.load(s.model().descriptorFile());
         MavenArtifacts.Repositories repos = MavenArtifacts.Repositories.of(s.model());
         CacheBuildJvm.ensureBuilt(s.model().descriptorFile(), s.model().cacheDir(), repos);
         PretrainedBert.Loaded bert = PretrainedBert.load(descriptor, s.model().cacheDir(), repos);
-        ClassifierHead.attach(bert.sd(), descriptor, labels, s.model().encoderLayers(), s.model().frozenLayers(),
-                s.model().dropout(), s.train().seed(), classWeights);
+        ClassifierHead.attach(bert.sd(), descriptor, s.model().task(), labels, s.model().encoderLayers(),
+                s.model().frozenLayers(), s.model().dropout(), s.train().seed(), classWeights);
         return new TrainableClassifier(s, descriptor, bert.vocab(), bert.sd());
     }
 
@@ -77,11 +81,31 @@ public final class TrainableClassifier {
         return new Featurizer(vocab, descriptor.normalization(), settings.features().atInference());
     }
 
-    /** {@code rows} in batches of {@code train.batch-size}, with epoch {@code epoch}'s dropout masks. */
+    /**
+     * {@code rows} in batches of {@code train.batch-size}, with epoch {@code epoch}'s dropout masks; labels one-hot, or
+     * multi-hot for a multi-label task.
+     */
     public BertIterator batches(Featurizer featurizer, List<LabeledText> rows, List<String> labels, int epoch) {
         double dropout = settings.model().dropout();
         return featurizer.iterator(rows, labels, settings.train().batchSize(), dropout > 0
-                ? new DropoutMasks(dropout, descriptor.hiddenSize(), settings.train().seed(), epoch) : null);
+                        ? new DropoutMasks(dropout, descriptor.hiddenSize(), settings.train().seed(), epoch) : null,
+                settings.model().task() == Settings.Task.MULTI_LABEL);
+    }
+
+    /**
+     * How the classifier decides before any tuning: the most probable class, or, for multi-label, every label at or
+     * over {@code model.threshold} (its fallback value when the thresholds are to be tuned).
+     */
+    public Task task(List<String> labels) {
+        return settings.model().task() == Settings.Task.MULTI_LABEL
+                ? Task.multiLabel(labels, filled(labels.size(), settings.model().threshold().value()))
+                : Task.singleLabel(labels);
+    }
+
+    private static double[] filled(int n, double value) {
+        double[] d = new double[n];
+        Arrays.fill(d, value);
+        return d;
     }
 
     /** One pass of {@code fit} over {@code batches}, with {@code listeners} and then the engine's own. */

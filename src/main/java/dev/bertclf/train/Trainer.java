@@ -115,11 +115,14 @@ public final class Trainer {
             return new TrainingState.EpochSummary(epoch + 1, trainLoss, Double.NaN, Double.NaN, Double.NaN, seconds);
         }
         Evaluator.Report r;
-        try (Classifier c = new Classifier(sd, featurizer, labels, settings.inference().precision())) {
+        try (Classifier c = new Classifier(sd, featurizer, model.task(labels), settings.inference().precision())) {
             r = Evaluator.evaluate("validation", c, validation, settings.train().evalBatchSize());
         }
-        log.info("Epoch {}: train loss {}, validation loss {}, accuracy {}, macro F1 {}", epoch + 1, fmt(trainLoss),
-                fmt(r.loss()), fmt(r.accuracy()), fmt(r.macroF1()));
+        // tuned thresholds are judged at their best on this split, as the run will use them
+        r = r.decidedBy(Thresholds.decide(settings.model().threshold(), r.task(), r.scores()));
+        log.info("Epoch {}: train loss {}, validation loss {}, {} {}, macro F1 {}", epoch + 1, fmt(trainLoss),
+                fmt(r.loss()), r.multiLabel() != null ? "subset accuracy" : "accuracy", fmt(r.accuracy()),
+                fmt(r.macroF1()));
         return new TrainingState.EpochSummary(epoch + 1, trainLoss, r.loss(), r.accuracy(), r.macroF1(), seconds);
     }
 

@@ -4,7 +4,10 @@ import dev.bertclf.data.TrainingData;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.CpuReport;
 import dev.bertclf.run.RunFolder;
+import dev.bertclf.config.Settings;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -15,6 +18,7 @@ import java.time.OffsetDateTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -94,6 +98,7 @@ public final class TrainingReport {
         metrics.put("run", run.id());
         metrics.put("experiment", experiment);
         metrics.put("base_model", baseModel);
+        metrics.put("task", Settings.nameOf(test.task().kind()));
         metrics.put("labels", data.labels());
         metrics.put("train_examples", data.train().size());
         metrics.put("validation_examples", data.validation().size());
@@ -109,12 +114,45 @@ public final class TrainingReport {
         run.writeJson(RunFolder.METRICS, metrics);
     }
 
+    /** A bar chart of each label's F1 in a test evaluation ({@link RunFolder#LABEL_CHART}), labels by support. */
+    public static void writeLabelChart(RunFolder run, Evaluator.Report test) {
+        List<String> names = new ArrayList<>();
+        List<Double> f1 = new ArrayList<>();
+        if (test.multiLabel() != null) {
+            test.multiLabel().perLabel().stream()
+                    .sorted(Comparator.comparingInt(MultiLabelMetrics.Label::support).reversed())
+                    .forEach(l -> {
+                        names.add(l.name() + " (" + l.support() + ")");
+                        f1.add(l.f1());
+                    });
+        } else {
+            for (int c = 0; c < test.task().labels().size(); c++) {
+                names.add(test.task().labels().get(c));
+                f1.add(test.evaluation().f1(c));
+            }
+        }
+        if (names.isEmpty()) {
+            return;
+        }
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(600, 40 * names.size() + 200)).height(500)
+                .title(String.format(Locale.ROOT, "F1 per label on the test file (macro F1 %.3f); support in brackets",
+                        test.macroF1()))
+                .xAxisTitle("label").yAxisTitle("F1").build();
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisLabelRotation(60);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(1.0);
+        chart.addSeries("F1", names, f1);
+        AtomicFiles.write(run.file(RunFolder.LABEL_CHART),
+                out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
+    }
+
     /** The plain-text evaluation report: DL4J's stats plus a header. */
     public static void writeEvaluation(RunFolder run, Evaluator.Report r, String dataFile) {
         String text = "Evaluation on " + r.examples() + " examples of " + dataFile + "\n"
-                + String.format(Locale.ROOT, "accuracy %.4f, macro F1 %.4f, loss %.4f%n", r.accuracy(), r.macroF1(),
-                r.loss())
-                + r.evaluation().stats(false, true) + "\n";
+                + String.format(Locale.ROOT, "%s %.4f, macro F1 %.4f, loss %.4f%n",
+                r.multiLabel() != null ? "subset accuracy" : "accuracy", r.accuracy(), r.macroF1(), r.loss())
+                + r.stats() + "\n";
         AtomicFiles.write(run.file(RunFolder.EVALUATION), out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -12,7 +12,8 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.model.SavedGraphs;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -42,20 +43,31 @@ class ResumeAfterKillTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void killedRunResumesFromItsCheckpoint() throws Exception {
-        RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
+    /** The multi-label run trains on 32 GoEmotions comments: multi-hot labels must follow the resumed batches. */
+    @ParameterizedTest
+    @ValueSource(strings = {"single-label", "multi-label"})
+    void killedRunResumesFromItsCheckpoint(String task) throws Exception {
         Path runs = tmp.resolve("runs");
+        String dataConf;
+        if (task.equals("single-label")) {
+            RealBert.TinyImdb data = RealBert.tinyImdb(tmp);
+            dataConf = "train = \"%s\", test = \"%s\"".formatted(data.train(), data.test());
+        } else {
+            RealBert.TinyGoEmotions data = RealBert.tinyGoEmotions(tmp);
+            // 32 comments to train on, as the single-label run has: 4 steps per epoch
+            dataConf = ("train = \"%s\", test = \"%s\", text-column = text, label-column = emotions,"
+                    + " label-separator = \";\", train-limit = 32").formatted(data.train(), data.test());
+        }
         Path conf = Files.writeString(tmp.resolve("resume.conf"), """
                 bertclf {
                   experiment = resume
-                  model { encoder-layers = 2, cache-dir = "%s" }
-                  data { train = "%s", test = "%s", validation = 8, download.enabled = false }
+                  model { encoder-layers = 2, cache-dir = "%s", task = %s }
+                  data { %s, validation = 8, download.enabled = false }
                   features { max-length = 32 }
                   train { epochs = 3, batch-size = 8, learning-rate = 1e-4, checkpoint-every = %d,
                           runs-dir = "%s", eval-batch-size = 8 }
                 }
-                """.formatted(RealBert.CACHE.toAbsolutePath(), data.train(), data.test(), EVERY, runs));
+                """.formatted(RealBert.CACHE.toAbsolutePath(), task, dataConf, EVERY, runs));
 
         ProcessBuilder killed = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx4g", "-D" + ArrayCacheOff.PROPERTY + "=false", "-Dorg.bytedeco.javacpp.maxbytes=8g",
@@ -95,8 +107,8 @@ class ResumeAfterKillTest {
         JsonNode metrics = new ObjectMapper().readTree(run.file(RunFolder.METRICS).toFile());
         assertEquals(12, metrics.get("steps").asInt());
         assertEquals(3, metrics.get("epochs").size());
-        assertEquals(2, run.classifier(Settings.Precision.FP32).predict(List.of("fine"))[0].length,
-                "loadable, two classes");
+        assertEquals(run.labels().size(), run.classifier(Settings.Precision.FP32).predict(List.of("fine"))[0].length,
+                "loadable, a probability per label");
 
         Properties uninterrupted = new Properties();
         uninterrupted.setProperty("bertclf.train.runs-dir", tmp.resolve("uninterrupted").toString());

@@ -112,6 +112,54 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theTaskIsSingleLabelUnlessSetAndTheThresholdIsANumberOrTuned() {
+        Settings d = ConfigLoader.load(null, props());
+        assertEquals(Settings.Task.SINGLE_LABEL, d.model().task());
+        assertEquals(new Settings.Threshold(false, 0.5), d.model().threshold());
+        Settings multi = ConfigLoader.load(null, props("bertclf.model.task", "multi-label",
+                "bertclf.model.threshold", "tuned", "bertclf.data.label-separator", ";"));
+        assertEquals(Settings.Task.MULTI_LABEL, multi.model().task());
+        assertTrue(multi.model().threshold().tuned());
+        assertEquals(0.3, ConfigLoader.load(null, props("bertclf.model.threshold", "0.3")).model().threshold()
+                .value());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.model.task", "multilabel", "bertclf.model.threshold", "1.5")));
+        assertTrue(e.getMessage().contains("bertclf.model.task = \"multilabel\" must be one of [multi-label, "
+                + "single-label]"), e.getMessage());
+        assertTrue(e.getMessage().contains("bertclf.model.threshold = 1.5 must be \"tuned\" or a number between 0 "
+                + "and 1"), e.getMessage());
+    }
+
+    @Test
+    void severalLabelsPerTextNeedTheMultiLabelTaskAndOneFormOfLabelColumns() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.data.label-separator", ";")));
+        assertTrue(e.getMessage().contains("need bertclf.model.task = \"multi-label\""), e.getMessage());
+        ConfigException both = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.model.task", "multi-label", "bertclf.data.label-columns", "toxic,insult",
+                        "bertclf.data.label-prefix", "is_")));
+        assertTrue(both.getMessage().contains("label-columns and bertclf.data.label-prefix both name"),
+                both.getMessage());
+        assertEquals(List.of("toxic", "insult"), ConfigLoader.load(null, props("bertclf.model.task", "multi-label",
+                "bertclf.data.label-columns", "toxic,insult")).data().labelColumns());
+    }
+
+    @Test
+    void theGoEmotionsExperimentsAreValidMultiLabelRecipes() {
+        String sample = "src/test/resources/goemotions/train-sample.csv";
+        for (String f : new String[]{"conf/goemotions.conf", "conf/goemotions-ekman.conf"}) {
+            Settings s = ConfigLoader.load(Path.of(f), props("bertclf.data.train", sample,
+                    "bertclf.data.test", "src/test/resources/imdb/test-sample.csv"));
+            assertEquals(Settings.Task.MULTI_LABEL, s.model().task(), f);
+            assertTrue(s.model().threshold().tuned(), f);
+            assertEquals(";", s.data().labelSeparator(), f);
+        }
+        ConfigException offline = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(Path.of("conf/goemotions.conf"), props()));
+        assertTrue(offline.getMessage().contains("bertclf.data.train: file not found"), offline.getMessage());
+    }
+
+    @Test
     void inconsistentLayerSettingsAreRefused() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
                 props("bertclf.model.encoder-layers", "4", "bertclf.model.frozen-layers", "6")));

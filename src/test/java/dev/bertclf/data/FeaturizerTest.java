@@ -3,12 +3,15 @@ package dev.bertclf.data;
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Truncation;
+import org.deeplearning4j.iterator.BertIterator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -86,5 +89,31 @@ class FeaturizerTest {
         var mds = it.next();
         assertEquals(3, mds.getLabels(0).size(1), "all classes, even those absent from this split");
         assertEquals(1.0, mds.getLabels(0).getDouble(0, 2));
+    }
+
+    @Test
+    void aMultiLabelIteratorGivesEachTextsLabelSetMultiHotAlsoAfterAReset() {
+        List<String> labels = List.of("anger", "joy", "love", "neutral");
+        List<LabeledText> rows = List.of(new LabeledText("great film", List.of("joy", "love"), 2),
+                new LabeledText("bad plot", List.of("anger"), 3), new LabeledText("the movie", List.of(), 4),
+                new LabeledText("a film", List.of("neutral"), 5), new LabeledText("great", List.of("joy"), 6));
+        BertIterator it = featurizer(16, Truncation.HEAD, false).iterator(rows, labels, 2, null, true);
+        assertEquals("[[0.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]]", labelsOf(it.next()));
+        assertEquals("[[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]", labelsOf(it.next()), "no label: all 0");
+        assertEquals("[[0.0, 1.0, 0.0, 0.0]]", labelsOf(it.next()));
+        it.reset();
+        assertEquals("[[0.0, 1.0, 1.0, 0.0], [1.0, 0.0, 0.0, 0.0]]", labelsOf(it.next()), "after a reset");
+    }
+
+    @Test
+    void aSingleLabelIteratorStaysOneHot() {
+        BertIterator it = featurizer(16, Truncation.HEAD, false).iterator(List.of(
+                new LabeledText("great film", "positive", 2), new LabeledText("bad plot", "negative", 3)),
+                List.of("negative", "positive"), 2, null);
+        assertEquals("[[0.0, 1.0], [1.0, 0.0]]", labelsOf(it.next()));
+    }
+
+    private static String labelsOf(MultiDataSet batch) {
+        return Arrays.deepToString(batch.getLabels(0).toFloatMatrix());
     }
 }

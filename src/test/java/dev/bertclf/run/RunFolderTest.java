@@ -1,6 +1,8 @@
 package dev.bertclf.run;
 
+import dev.bertclf.TestSettings;
 import dev.bertclf.model.ModelException;
+import dev.bertclf.model.Task;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,5 +77,29 @@ class RunFolderTest {
         run.lock().close();
         assertEquals(Set.of("model", RunFolder.LOCK), Files.list(run.dir()).map(p -> p.getFileName().toString())
                 .collect(Collectors.toSet()));
+    }
+
+    @Test
+    void aMultiLabelRunsThresholdsAreReadBackByLabelAndAMissingOneIsNamed() throws Exception {
+        RunFolder run = RunFolder.create(tmp, "multi");
+        run.writeString(RunFolder.CONFIG, TestSettings.with("model.task=multi-label").render() + "\n");
+        run.writeLabels(List.of("anger", "joy"));
+        Task task = Task.multiLabel(List.of("anger", "joy"), new double[]{0.25, 0.625});
+        run.writeTask(task, "a test");
+        assertEquals(task, run.task());
+
+        Files.writeString(run.file(RunFolder.THRESHOLDS), "{\"thresholds\": {\"anger\": 0.25}}");
+        ModelException e = assertThrows(ModelException.class, run::task);
+        assertTrue(e.getMessage().contains("no threshold in (0, 1] for label 'joy'"), e.getMessage());
+        Files.delete(run.file(RunFolder.THRESHOLDS));
+        assertThrows(ModelException.class, run::task);
+    }
+
+    @Test
+    void aSingleLabelRunNeedsNoThresholds() throws Exception {
+        RunFolder run = RunFolder.create(tmp, "single");
+        run.writeString(RunFolder.CONFIG, TestSettings.with().render() + "\n");
+        run.writeLabels(List.of("negative", "positive"));
+        assertEquals(Task.singleLabel(List.of("negative", "positive")), run.task());
     }
 }

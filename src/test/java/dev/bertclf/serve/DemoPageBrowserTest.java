@@ -29,22 +29,30 @@ class DemoPageBrowserTest {
     static final File CHROMIUM = new File("/usr/bin/chromium");
     static final File DRIVER = new File("/usr/bin/chromedriver");
 
-    @Test
-    void typeClickAndSeeTheLabel() throws Exception {
+    /** Headless Chromium, where installed (always on CI). */
+    private static ChromeDriverService browserService() {
         boolean installed = CHROMIUM.canExecute() && DRIVER.canExecute();
         if (System.getenv("CI") == null) {
             Assumptions.assumeTrue(installed, "Debian chromium and chromium-driver are not installed");
         }
         assertTrue(installed, "CI must have /usr/bin/chromium and /usr/bin/chromedriver (see .ci/run)");
+        return new ChromeDriverService.Builder().usingDriverExecutable(DRIVER).usingAnyFreePort().build();
+    }
+
+    private static WebDriver browser(ChromeDriverService service) throws Exception {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--user-data-dir=" + Files.createTempDirectory("chromium").toAbsolutePath());
+        return new ChromeDriver(service, options);
+    }
+
+    @Test
+    void typeClickAndSeeTheLabel() throws Exception {
+        ChromeDriverService service = browserService();
         try (ServerFixture fx = new ServerFixture(ServerFixture::fakeModel)) {
-            ChromeOptions options = new ChromeOptions();
-            options.setBinary(CHROMIUM);
-            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--user-data-dir=" + Files.createTempDirectory("chromium").toAbsolutePath());
-            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER)
-                    .usingAnyFreePort().build();
-            WebDriver driver = new ChromeDriver(service, options);
+            WebDriver driver = browser(service);
             try {
                 driver.get(fx.base + "/");
                 WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
@@ -63,6 +71,36 @@ class DemoPageBrowserTest {
                 driver.findElement(By.id("text")).clear();
                 driver.findElement(By.id("classify")).click();
                 wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("error"), "empty"));
+            } finally {
+                driver.quit();
+                service.stop();
+            }
+        }
+    }
+
+    @Test
+    void aMultiLabelAnswerShowsEveryLabelOverItsThresholdWithTheThresholdMarked() throws Exception {
+        ChromeDriverService service = browserService();
+        // positive 0.8 >= 0.5 and neutral 0.45 >= 0.3 are chosen; negative 0.1 < 0.5 is not
+        try (ServerFixture fx = new ServerFixture(() -> ServerFixture.multiLabelCandidate("multi-run",
+                texts -> texts.stream().map(t -> new float[]{0.1f, 0.45f, 0.8f}).toArray(float[][]::new)))) {
+            WebDriver driver = browser(service);
+            try {
+                driver.get(fx.base + "/");
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "multi-label"));
+                driver.findElement(By.id("text")).sendKeys("Not bad at all, I think.");
+                driver.findElement(By.id("classify")).click();
+                wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("result")));
+                assertEquals("positive, neutral", driver.findElement(By.id("label")).getText());
+                List<WebElement> bars = driver.findElements(By.cssSelector("#bars .bar"));
+                assertEquals(List.of("positive", "neutral", "negative"),
+                        bars.stream().map(b -> b.getAttribute("data-label")).toList(), "most probable first");
+                assertEquals(2, driver.findElements(By.cssSelector("#bars .bar.chosen")).size());
+                List<WebElement> marks = driver.findElements(By.cssSelector("#bars .threshold"));
+                assertEquals(3, marks.size(), "each label's threshold is marked");
+                assertEquals("threshold 30.0%", bars.get(1).findElement(By.className("threshold"))
+                        .getAttribute("title"));
             } finally {
                 driver.quit();
                 service.stop();

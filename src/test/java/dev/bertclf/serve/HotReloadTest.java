@@ -2,6 +2,7 @@ package dev.bertclf.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bertclf.model.Task;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -39,7 +40,7 @@ class HotReloadTest {
             };
             return new ModelReloader.Candidate(id, () -> {
                 sleep(loadMs);
-                return new ServedModel(id, ServerFixture.LABELS, predictor, java.util.Map.of("model", id),
+                return new ServedModel(id, Task.singleLabel(ServerFixture.LABELS), predictor, java.util.Map.of("model", id),
                         () -> releasedOn.add(Thread.currentThread().getName()));
             });
         }

@@ -240,6 +240,24 @@ class OpenApiContractTest {
     }
 
     @Test
+    void theAnswersOfAMultiLabelModelMatchTheDocument() throws Exception {
+        try (ServerFixture multi = new ServerFixture(() -> ServerFixture.multiLabelCandidate("multi",
+                ServerFixture::fakeModel))) {
+            HttpResponse<String> one = multi.predict("{\"text\": \"a good film\"}");
+            assertEquals(200, check("POST", "/predict", one));
+            assertTrue(one.body().contains("\"labels\":[\"positive\"]"), one.body());
+            HttpResponse<String> batch = multi.predict("{\"texts\": [\"so so\", \"bad\"]}");
+            assertEquals(200, check("POST", "/predict", batch));
+            assertTrue(batch.body().contains("\"labels\":[\"neutral\"]") && batch.body().contains(
+                    "\"labels\":[\"negative\"]"), batch.body());
+            HttpResponse<String> model = multi.get("/model");
+            assertEquals(200, check("GET", "/model", model));
+            assertTrue(model.body().contains("\"task\":\"multi-label\"") && model.body().contains("\"neutral\":0.3"),
+                    model.body());
+        }
+    }
+
+    @Test
     void reloadAnswersMatchTheDocument() throws Exception {
         next.set(new ModelReloader.Candidate("broken", () -> {
             throw new IllegalStateException("model file is damaged");

@@ -2,6 +2,7 @@ package dev.bertclf.serve;
 
 import dev.bertclf.TestSettings;
 import dev.bertclf.config.Settings;
+import dev.bertclf.model.Task;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,8 +35,22 @@ final class ServerFixture implements AutoCloseable {
     /** A stand-in model named {@code id} around {@code predictor}, as a run to serve. */
     static ModelReloader.Candidate candidate(String id, Predictor predictor) {
         return new ModelReloader.Candidate(id, () -> ServedModel.of(id, LABELS, predictor,
-                Map.of("model", id, "labels", LABELS, "base_model", "bert-base-multilingual-cased",
-                        "base_model_description", "104 languages", "precision", "fp32")));
+                Map.of("model", id, "task", "single-label", "labels", LABELS, "base_model",
+                        "bert-base-multilingual-cased", "base_model_description", "104 languages",
+                        "precision", "fp32")));
+    }
+
+    /** Thresholds of {@link #multiLabelCandidate}: neutral is chosen from 0.3 on, the others from 0.5. */
+    static final double[] THRESHOLDS = {0.5, 0.3, 0.5};
+
+    /** A stand-in multi-label model: {@link #fakeModel}'s scores read as each label's own probability. */
+    static ModelReloader.Candidate multiLabelCandidate(String id, Predictor predictor) {
+        Task task = Task.multiLabel(LABELS, THRESHOLDS);
+        Map<String, Object> info = new java.util.LinkedHashMap<>(Map.of("model", id, "base_model", "bert-base-uncased",
+                "precision", "fp32"));
+        info.putAll(task.toMap());
+        return new ModelReloader.Candidate(id, () -> new ServedModel(id, task, predictor, info, () -> {
+        }));
     }
 
     ServerFixture(Predictor predictor, String... overrides) {
