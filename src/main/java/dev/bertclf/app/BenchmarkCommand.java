@@ -11,12 +11,15 @@ import dev.bertclf.config.ConfigLoader;
 import dev.bertclf.config.Settings;
 import dev.bertclf.data.CsvDataset;
 import dev.bertclf.data.LabeledText;
+import dev.bertclf.run.RunFolder;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The benchmark commands (figures, not tests), with options by name. Reviews come from {@code bertclf.data.test};
@@ -52,11 +55,27 @@ public final class BenchmarkCommand {
         return rows.subList(0, Math.min(n, rows.size()));
     }
 
-    /** {@code [--conf f] [--profile [--batch n --seq n]]}: SameDiff against TF, or a pass's profile (8x128). */
+    /**
+     * {@code [--conf f] [--profile [--batch n --seq n]]}: SameDiff against TF, or a pass's profile (8x128);
+     * {@code --precisions fp32,int8,bf16 [--repetitions n]}: SameDiff's passes in those precisions, paired.
+     */
     public static int forward(String[] args) {
-        return Cli.run("BenchmarkForward", args, options(CONF, PROFILE, BATCH, SEQ), line -> {
+        Option precisions = Option.builder().longOpt("precisions").hasArg().argName("fp32,int8,bf16").build();
+        Option repetitions = Option.builder().longOpt("repetitions").hasArg().argName("n").type(Number.class).build();
+        Option sensitivity = Option.builder().longOpt("int8-sensitivity").hasArg().argName("run-folder").build();
+        return Cli.run("BenchmarkForward", args, options(CONF, PROFILE, BATCH, SEQ, precisions, repetitions,
+                sensitivity), line -> {
             Settings s = ConfigLoader.load(conf(line));
-            if (line.hasOption(PROFILE)) {
+            if (line.hasOption(sensitivity)) {
+                ForwardBenchmark.int8Sensitivity(new RunFolder(Path.of(line.getOptionValue(sensitivity))),
+                        reviews(s, Cli.intOption(line, BATCH, 64)));
+            } else if (line.hasOption(precisions)) {
+                List<Settings.Precision> ps = new ArrayList<>();
+                for (String name : line.getOptionValue(precisions).split(",")) {
+                    ps.add(Settings.Precision.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+                }
+                ForwardBenchmark.comparePrecisions(s, reviews(s, 8), ps, Cli.intOption(line, repetitions, 3));
+            } else if (line.hasOption(PROFILE)) {
                 int batch = Cli.intOption(line, BATCH, 8);
                 System.out.println(ForwardBenchmark.profile(s, reviews(s, batch), batch, Cli.intOption(line, SEQ,
                         128)));

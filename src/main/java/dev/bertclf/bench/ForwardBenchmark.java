@@ -11,18 +11,25 @@ import dev.bertclf.config.Truncation;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.GraphDefs;
 import dev.bertclf.model.GraphNames;
+import dev.bertclf.model.Classifier;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.MavenArtifacts;
 import dev.bertclf.model.PretrainedBert;
 import dev.bertclf.model.TfReference;
+import dev.bertclf.run.RunFolder;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -73,7 +80,7 @@ public final class ForwardBenchmark {
         System.out.printf("Cached load: median %.2f s of %d%n", Stats.median(loads), loads.size());
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         SameDiff sd = bert.sd();
-        Engine.Bf16Weights weights = roundedWeights(s, sd);
+        Engine.InferenceWeights weights = preparedWeights(s, sd);
         String products = Settings.nameOf(s.inference().precision());
         try (TfReference tf = new TfReference(GraphDefs.read(bert.frozenGraph()), d.tensors(), 0)) {
             Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
@@ -90,7 +97,128 @@ public final class ForwardBenchmark {
                         WARMUP, sdMed / tfMed);
             }
         }
+        if (s.inference().precision() == Settings.Precision.INT8) {
+            printInt8Counts(weights);
+        }
         System.out.printf("Peak RSS: %.2f GB%n", Stats.peakRssGb());
+    }
+
+    /**
+     * SameDiff's forward pass in each of {@code precisions}, paired: the model loaded once from the cache, each
+     * precision's weights prepared and warmed up, then {@code repetitions} rounds in which every precision times
+     * {@link #RUNS} passes (after {@link #WARMUP}) at 8x128 and at 1x64, one after the other. Prints every round's
+     * medians, their ratio to the first precision's, and the medians over the rounds.
+     */
+    public static void comparePrecisions(Settings s, List<LabeledText> reviews, List<Settings.Precision> precisions,
+            int repetitions) {
+        ModelDescriptor d = ModelDescriptor.load(s.model().descriptorFile());
+        System.out.println("Machine: " + Stats.machineAndCpu());
+        PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir(),
+                MavenArtifacts.Repositories.of(s.model()));
+        SameDiff sd = bert.sd();
+        List<String> texts = reviews.stream().map(LabeledText::text).toList();
+        Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
+        Map<Settings.Precision, Engine.InferenceWeights> weights = new EnumMap<>(Settings.Precision.class);
+        for (Settings.Precision p : precisions) {
+            Engine.InferenceWeights w = Classifier.preparedWeights(sd, p);
+            if (w != null) {
+                weights.put(p, w);
+            }
+            warmUp(Settings.nameOf(p), () -> samediff(sd, shortText, w));
+        }
+        int[][] shapes = {{8, 128}, {1, 64}};
+        Map<String, List<Double>> medians = new LinkedHashMap<>();
+        for (int r = 1; r <= repetitions; r++) {
+            for (int[] shape : shapes) {
+                Featurizer.Batch b = batch(bert, d, texts, shape[0], shape[1]);
+                double first = 0;
+                StringBuilder line = new StringBuilder(String.format("Round %d, %dx%d:", r, shape[0], shape[1]));
+                for (Settings.Precision p : precisions) {
+                    Engine.InferenceWeights w = weights.get(p);
+                    double median = Stats.median(time(() -> samediff(sd, b, w)));
+                    first = first == 0 ? median : first;
+                    medians.computeIfAbsent(shape[0] + "x" + shape[1] + " " + Settings.nameOf(p),
+                            k -> new ArrayList<>()).add(median);
+                    line.append(String.format(" %s %.3f s (%.2fx %s's throughput);", Settings.nameOf(p), median,
+                            first / median, Settings.nameOf(precisions.get(0))));
+                }
+                System.out.println(line);
+            }
+        }
+        medians.forEach((k, v) -> System.out.printf("Median of %d rounds, %s: %.3f s (%s)%n", v.size(), k,
+                Stats.median(v), v));
+        if (weights.containsKey(Settings.Precision.INT8)) {
+            printInt8Counts(weights.get(Settings.Precision.INT8));
+        }
+        System.out.printf("Peak RSS: %.2f GB%n", Stats.peakRssGb());
+        weights.values().forEach(Engine.InferenceWeights::close);
+    }
+
+    /** What ran in int8: that it did, and that nothing else fell back unnoticed. */
+    private static void printInt8Counts(Engine.InferenceWeights weights) {
+        System.out.printf("int8: %d products in int8, %d in float32 (the attention's and the FFN's second), %d weights"
+                + " quantized%n", Engine.int8Products(), Engine.int8Float32Products(), weights.quantized());
+    }
+
+    /**
+     * How much each group of dense products loses in int8, on a trained classifier: its probabilities on
+     * {@code reviews} (batches of 8 at the run's inference length) with only that group's weights quantized, and with
+     * all but that group's, against float32's: the largest and mean difference and the labels that flip. The
+     * groups are the weights' kinds by name (query, key, value, attention output, FFN in, FFN out, the rest).
+     */
+    public static void int8Sensitivity(RunFolder run, List<LabeledText> reviews) {
+        Classifier fp32 = run.classifier(Settings.Precision.FP32);
+        SameDiff sd = fp32.graph();
+        boolean reduced = !CpuInfo.Cpu.thisOne().hasVnni();
+        System.out.println("Machine: " + Stats.machineAndCpu());
+        List<Featurizer.Batch> batches = new ArrayList<>();
+        for (int from = 0; from < reviews.size(); from += 8) {
+            batches.add(fp32.featurizer().featurize(reviews.subList(from, Math.min(reviews.size(), from + 8)).stream()
+                    .map(LabeledText::text).toList()));
+        }
+        List<float[][]> reference = batches.stream().map(b -> Classifier.probabilities(sd, b).toFloatMatrix()).toList();
+        Map<String, Set<String>> groups = new LinkedHashMap<>();
+        sd.variables().stream().filter(v -> v.getArr() != null && v.getArr().rank() == 2)
+                .forEach(v -> groups.computeIfAbsent(int8Group(v.name()), k -> new TreeSet<>()).add(v.name()));
+        groups.forEach((g, names) -> System.out.printf("%s: %d weights, e.g. %s%n", g, names.size(),
+                names.iterator().next()));
+        List<String> cases = new ArrayList<>(List.of("all"));
+        groups.keySet().forEach(g -> cases.add("only " + g));
+        groups.keySet().forEach(g -> cases.add("all but " + g));
+        for (String c : cases) {
+            Predicate<String> quantized = c.equals("all") ? n -> true : c.startsWith("only ")
+                    ? n -> int8Group(n).equals(c.substring(5)) : n -> !int8Group(n).equals(c.substring(8));
+            double largest = 0, sum = 0;
+            int flipped = 0, n = 0, right = 0;
+            try (Engine.InferenceWeights w = Engine.InferenceWeights.int8(sd, reduced, quantized)) {
+                for (int k = 0; k < batches.size(); k++) {
+                    Featurizer.Batch b = batches.get(k);
+                    float[][] p = w.run(() -> Classifier.probabilities(sd, b)).toFloatMatrix();
+                    for (int i = 0; i < p.length; i++) {
+                        double d = Math.abs(p[i][0] - reference.get(k)[i][0]);
+                        largest = Math.max(largest, d);
+                        sum += d;
+                        flipped += Classifier.argMax(p[i]) == Classifier.argMax(reference.get(k)[i]) ? 0 : 1;
+                        right += fp32.labels().get(Classifier.argMax(p[i])).equals(reviews.get(8 * k + i).label())
+                                ? 1 : 0;
+                        n++;
+                    }
+                }
+            }
+            System.out.printf("int8 %-22s largest difference %.4f, mean %.5f, %d of %d flipped, %d right%n", c + ":",
+                    largest, sum / n, flipped, n, right);
+        }
+    }
+
+    /** The kind of dense product a weight of BERT's graph (by its TF name) feeds. */
+    static String int8Group(String name) {
+        for (String kind : List.of("query", "key", "value", "attention/output", "intermediate", "output/dense",
+                "pooler")) {
+            if (name.contains(kind)) {
+                return kind;
+            }
+        }
+        return "other";
     }
 
     /**
@@ -103,7 +231,7 @@ public final class ForwardBenchmark {
         PretrainedBert.Loaded bert = PretrainedBert.load(d, s.model().cacheDir(),
                 MavenArtifacts.Repositories.of(s.model()));
         SameDiff sd = bert.sd();
-        Engine.Bf16Weights weights = roundedWeights(s, sd);
+        Engine.InferenceWeights weights = preparedWeights(s, sd);
         List<String> texts = reviews.stream().map(LabeledText::text).toList();
         Featurizer.Batch shortText = batch(bert, d, texts, 1, 16);
         warmUp("SameDiff", () -> samediff(sd, shortText, weights));
@@ -133,17 +261,17 @@ public final class ForwardBenchmark {
                 .featurize(texts.subList(0, size), true);
     }
 
-    /** The bf16 copies of the weights for {@code inference.precision = bf16}; null for fp32. */
-    private static Engine.Bf16Weights roundedWeights(Settings s, SameDiff sd) {
-        return s.inference().precision() == Settings.Precision.BF16 ? Engine.Bf16Weights.of(sd) : null;
+    /** The weights prepared for {@code inference.precision}: bf16 copies, int8 quantization; null for fp32. */
+    private static Engine.InferenceWeights preparedWeights(Settings s, SameDiff sd) {
+        return Classifier.preparedWeights(sd, s.inference().precision());
     }
 
-    /** The pooled and sequence output, in bf16 from {@code weights}, or in fp32 where they are null. */
-    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b, Engine.Bf16Weights weights) {
+    /** The pooled and sequence output, in the precision of {@code weights}, or in fp32 where they are null. */
+    private static Map<String, INDArray> samediff(SameDiff sd, Featurizer.Batch b, Engine.InferenceWeights weights) {
         Supplier<Map<String, INDArray>> pass = () -> sd.output(Map.of(GraphNames.INPUT_IDS, b.inputIds(),
                 GraphNames.INPUT_MASK, b.inputMask(), GraphNames.SEGMENT_IDS, b.segmentIds()), GraphNames.POOLED,
                 GraphNames.SEQUENCE);
-        return weights == null ? pass.get() : Engine.inBf16(weights, pass);
+        return weights == null ? pass.get() : weights.run(pass);
     }
 
     /**

@@ -141,10 +141,10 @@ public final class ConfigLoader {
         var train = Settings.TrainSettings.read(v);
         var inference = Settings.InferenceSettings.read(v);
         var engine = Settings.EngineSettings.read(v);
-        if (engine.kernels() == Settings.Kernels.REFERENCE && (inference.precision() == Settings.Precision.BF16
+        if (engine.kernels() == Settings.Kernels.REFERENCE && (inference.precision() != Settings.Precision.FP32
                 || train.precision() == Settings.Precision.BF16)) {
-            v.problem(ROOT + ".engine.kernels = \"reference\" runs libnd4j's kernels alone, and bf16 products run on"
-                    + " oneDNN: use \"fp32\" precision with it");
+            v.problem(ROOT + ".engine.kernels = \"reference\" runs libnd4j's kernels alone, and bf16 and int8 products"
+                    + " run on oneDNN: use \"fp32\" precision with it");
         }
         var serve = Settings.ServeSettings.read(v);
         var score = Settings.ScoreSettings.read(v);

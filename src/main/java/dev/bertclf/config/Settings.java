@@ -232,7 +232,13 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
          * Products of bf16-rounded inputs with float32 accumulation and outputs; weights, gradients and optimizer
          * state float32 ("mixed precision"). Needs a CPU with AVX512-BF16 or AMX.
          */
-        BF16
+        BF16,
+        /**
+         * Inference only: the dense layers' products from u8 activations (quantized per product) and s8 weights
+         * (quantized once per load, per output column), with int32 sums; every other op float32. Any x86-64 CPU; 7-bit
+         * activations where it has no VNNI.
+         */
+        INT8
     }
 
     /** Validation metric for early stopping and keep-best. */
@@ -264,6 +270,10 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                 v.problem(ConfigLoader.ROOT + ".train.resume: no run folder " + t.resume().toAbsolutePath());
             }
             checkBf16("train.precision", t.precision(), v);
+            if (t.precision() == Precision.INT8) {
+                v.problem(ConfigLoader.ROOT + ".train.precision = \"int8\": int8 is for inference only"
+                        + " (inference.precision); train in \"fp32\" or \"bf16\"");
+            }
             return t;
         }
     }

@@ -2,6 +2,7 @@ package dev.bertclf.model;
 
 import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.data.Featurizer;
+import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings.Precision;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,8 +21,8 @@ public final class Classifier implements AutoCloseable {
     private final Featurizer featurizer;
     private final Task task;
     private final Precision precision;
-    /** The weights' bf16 copies for {@link Precision#BF16}; null for FP32. */
-    private final Engine.Bf16Weights rounded;
+    /** The weights' bf16 copies or int8 quantization; null for FP32. */
+    private final Engine.InferenceWeights prepared;
 
     /** A single-label classifier of {@code labels}. */
     public Classifier(SameDiff sd, Featurizer featurizer, List<String> labels, Precision precision) {
@@ -34,7 +35,7 @@ public final class Classifier implements AutoCloseable {
         this.featurizer = featurizer;
         this.task = task;
         this.precision = precision;
-        this.rounded = precision == Precision.BF16 ? Engine.Bf16Weights.of(sd) : null;
+        this.prepared = preparedWeights(sd, precision);
     }
 
     public List<String> labels() {
@@ -58,6 +59,26 @@ public final class Classifier implements AutoCloseable {
         return precision;
     }
 
+    /** How many of the graph's weights this classifier has quantized to int8 so far (each once); 0 unless INT8. */
+    public synchronized long quantizedWeights() {
+        return prepared == null ? 0 : prepared.quantized();
+    }
+
+    /**
+     * {@code sd}'s weights prepared for inference in {@code precision} (made on first use, then kept while they stay
+     * as they are), or null for FP32. Int8 leaves the FFN's second products in float32 (the rule measured with
+     * {@code BenchmarkForward --int8-sensitivity}: docs/measurements.md) and, on a CPU without VNNI, keeps
+     * activations to 7 bits.
+     */
+    public static Engine.InferenceWeights preparedWeights(SameDiff sd, Precision precision) {
+        return switch (precision) {
+            case FP32 -> null;
+            case BF16 -> Engine.InferenceWeights.bf16(sd);
+            case INT8 -> Engine.InferenceWeights.int8(sd, !CpuInfo.Cpu.thisOne().hasVnni(),
+                    name -> !GraphNames.isFfnOutputKernel(name));
+        };
+    }
+
     /**
      * Probabilities {@code [texts, labels]}, each batch at its own token length: of the classes (summing to 1) for a
      * single-label classifier, of each label on its own for a multi-label one.
@@ -78,7 +99,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Class probabilities {@code [batch, labels]} of featurized input. */
     public synchronized INDArray probabilities(Featurizer.Batch b) {
-        return rounded == null ? probabilities(sd, b) : Engine.inBf16(rounded, () -> probabilities(sd, b));
+        return prepared == null ? probabilities(sd, b) : prepared.run(() -> probabilities(sd, b));
     }
 
     /** Runs the inference path ({@code probs}) of a classifier graph in float32. */
@@ -92,8 +113,8 @@ public final class Classifier implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (rounded != null) {
-            rounded.close();
+        if (prepared != null) {
+            prepared.close();
         }
     }
 

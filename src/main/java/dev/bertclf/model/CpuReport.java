@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * The one CPU line every command logs at its start, and that {@code /model} and a run's {@code metrics.json} record:
- * the CPU's model, the widest vector instructions oneDNN may use, bf16 and VNNI, the cores and the ND4J threads of a
+ * the CPU's model, the widest vector instructions oneDNN may use, bf16 and VNNI (without it int8 inference keeps
+ * activations to 7 bits), the cores and the ND4J threads of a
  * pass, and the instruction set bytedeco's oneDNN actually dispatches to. The CPU facts come from {@link CpuInfo}, as
  * the settings' checks and the tests' assumptions read them.
  *
@@ -29,7 +30,8 @@ public record CpuReport(String model, String vectorIsa, boolean bf16, boolean vn
 
     /** One line for a log. */
     public String line() {
-        return "CPU " + model + ": " + vectorIsa + ", bf16 " + (bf16 ? "yes" : "no") + ", VNNI " + (vnni ? "yes" : "no")
+        return "CPU " + model + ": " + vectorIsa + ", bf16 " + (bf16 ? "yes" : "no") + ", VNNI "
+                + (vnni ? "yes" : "no (int8 activations 7-bit)")
                 + ", " + cores + " cores, " + threads + " ND4J threads; oneDNN dispatches " + onednnIsa
                 + " (cap: " + cap + ")";
     }

@@ -18,6 +18,7 @@ import dev.bertclf.nd4jfix.repair.TransposeToPermute;
 import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.nd4jfix.speed.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.speed.FusedGelu;
+import dev.bertclf.nd4jfix.speed.Int8Products;
 import dev.bertclf.nd4jfix.speed.LayerNormOps;
 import dev.bertclf.nd4jfix.speed.LeanAddGradients;
 import dev.bertclf.nd4jfix.speed.OneDnnKernels;
@@ -37,6 +38,7 @@ import org.tensorflow.framework.GraphDef;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -197,14 +199,19 @@ public final class Engine {
         Bf16Products.during(work);
     }
 
-    /** Runs inference in bf16 from the kept bf16 copies of {@code weights}. */
-    public static <T> T inBf16(Bf16Weights weights, Supplier<T> work) {
-        return Bf16Products.during(weights.rounded, work);
-    }
-
     /** The bf16 products computed in this JVM so far. */
     public static long bf16Products() {
         return Bf16Products.computed();
+    }
+
+    /** The int8 products computed in this JVM so far. */
+    public static long int8Products() {
+        return Int8Products.computed();
+    }
+
+    /** Products inside an int8 scope that stayed float32 (those with no weight operand: the attention's). */
+    public static long int8Float32Products() {
+        return Int8Products.float32();
     }
 
     /** The instruction set bytedeco's oneDNN dispatches to, as oneDNN's bit mask; -1 where it does not load. */
@@ -212,21 +219,55 @@ public final class Engine {
         return OneDnnKernels.dispatchedIsa();
     }
 
-    /** The bf16 copies of a graph's weights, made once on first use and kept for inference; closing frees them. */
-    public static final class Bf16Weights implements AutoCloseable {
+    /**
+     * A graph's weights prepared for inference products in a lower precision: their bf16 copies, or their int8
+     * quantization; each made when a product first takes the weight, then kept while the weights stay as they are.
+     * Closing frees them.
+     */
+    public static final class InferenceWeights implements AutoCloseable {
         private final Bf16Products.RoundedWeights rounded;
+        private final Int8Products.QuantizedWeights quantized;
 
-        private Bf16Weights(Bf16Products.RoundedWeights rounded) {
+        private InferenceWeights(Bf16Products.RoundedWeights rounded, Int8Products.QuantizedWeights quantized) {
             this.rounded = rounded;
+            this.quantized = quantized;
         }
 
-        public static Bf16Weights of(SameDiff sd) {
-            return new Bf16Weights(Bf16Products.RoundedWeights.of(sd));
+        /** For products of bf16-rounded inputs with float32 sums. */
+        public static InferenceWeights bf16(SameDiff sd) {
+            return new InferenceWeights(Bf16Products.RoundedWeights.of(sd), null);
+        }
+
+        /**
+         * For dense products of u8 activations and s8 weights with int32 sums; {@code reducedRange}: 7-bit
+         * activations, for CPUs without VNNI.
+         */
+        public static InferenceWeights int8(SameDiff sd, boolean reducedRange) {
+            return int8(sd, reducedRange, name -> true);
+        }
+
+        /** As {@link #int8(SameDiff, boolean)}, for the weights whose variable names {@code quantized} accepts. */
+        public static InferenceWeights int8(SameDiff sd, boolean reducedRange, Predicate<String> quantized) {
+            return new InferenceWeights(null, Int8Products.QuantizedWeights.of(sd, reducedRange, quantized));
+        }
+
+        /** Runs {@code work} (inference of the graph these weights are of) with its products in this precision. */
+        public <T> T run(Supplier<T> work) {
+            return rounded != null ? Bf16Products.during(rounded, work) : Int8Products.during(quantized, work);
+        }
+
+        /** How many weights have been quantized to int8 (each once); 0 for bf16. */
+        public long quantized() {
+            return quantized == null ? 0 : quantized.quantized();
         }
 
         @Override
         public void close() {
-            rounded.close();
+            if (rounded != null) {
+                rounded.close();
+            } else {
+                quantized.close();
+            }
         }
     }
 }

@@ -303,8 +303,21 @@ class ConfigLoaderTest {
         assertEquals(Settings.Precision.FP32, ConfigLoader.load(null, props()).train().precision());
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
                 "bertclf.train.precision", "fp16")));
-        assertTrue(e.getMessage().contains("bertclf.train.precision = \"fp16\" must be one of [bf16, fp32]"),
+        assertTrue(e.getMessage().contains("bertclf.train.precision = \"fp16\" must be one of [bf16, fp32, int8]"),
                 e.getMessage());
+    }
+
+    @Test
+    void int8IsForInferenceOnlyAndNeedsTheFastKernels() {
+        assertEquals(Settings.Precision.INT8, ConfigLoader.load(null, props("bertclf.inference.precision", "int8"))
+                .inference().precision());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.train.precision", "int8", "bertclf.engine.kernels", "reference",
+                "bertclf.inference.precision", "int8")));
+        assertTrue(e.getMessage().contains("bertclf.train.precision = \"int8\": int8 is for inference only"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("bertclf.engine.kernels = \"reference\" runs libnd4j's kernels alone"),
+                "both problems reported together: " + e.getMessage());
     }
 
     @Test
@@ -358,8 +371,8 @@ class ConfigLoaderTest {
     void inferencePrecisionIsFp32UnlessSetAndUnknownFormatsAreRefused() {
         assertEquals(Settings.Precision.FP32, ConfigLoader.load(null, props()).inference().precision());
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
-                "bertclf.inference.precision", "int8")));
-        assertTrue(e.getMessage().contains("bertclf.inference.precision = \"int8\" must be one of [bf16, fp32]"),
+                "bertclf.inference.precision", "int4")));
+        assertTrue(e.getMessage().contains("bertclf.inference.precision = \"int4\" must be one of [bf16, fp32, int8]"),
                 e.getMessage());
     }
 

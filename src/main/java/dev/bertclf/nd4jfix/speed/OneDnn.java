@@ -48,7 +48,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 final class OneDnn {
     /** Primitives a thread keeps: a training step or a pass of one batch shape uses 7. */
     static final int KEPT_PER_THREAD = 64;
-    private static final dnnl_engine ENGINE = createEngine();
+    static final dnnl_engine ENGINE = createEngine();
     private static final ThreadLocal<Kept> KEPT = ThreadLocal.withInitial(Kept::new);
 
     private OneDnn() {

@@ -6,6 +6,7 @@ import org.nd4j.linalg.api.ops.CustomOp;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.api.ops.executioner.OpExecutioner;
 import org.nd4j.linalg.cpu.nativecpu.ops.NativeOpExecutioner;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -80,6 +81,13 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
             products = new Product[] {Product.of(eps, y, out.get(0), tz, !ty, tx, alpha, beta),
                     Product.of(x, eps, out.get(1), !tx, tz, ty, alpha, beta)};
         }
+        Int8Products.QuantizedWeights int8 = Int8Products.scope();
+        if (int8 != null && MATMUL.equals(op.opName()) && inputsAreFloat(products)) {
+            if (runInInt8(op, context, products[0], int8)) {
+                return true;
+            }
+            Int8Products.FLOAT32.incrementAndGet(); // the float32 product below
+        }
         if (Bf16Products.active() && inputsAreFloat(products)) {
             if (runInBf16(op, context, products)) {
                 return true;
@@ -134,6 +142,35 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
             return runAll(op, context, rounded, Product::prepareBf16, Bf16Products.COMPUTED);
         } finally {
             copies.values().forEach(INDArray::close);
+        }
+    }
+
+    /**
+     * {@link Int8Products}: the product from the quantized copy of its weight {@code b} and its activation {@code a}
+     * quantized now; false (nothing run) where {@code b} is not one of the weights or oneDNN does not take it.
+     */
+    private boolean runInInt8(CustomOp op, OpContext context, Product p, Int8Products.QuantizedWeights weights) {
+        if (p.a.rank() != 2 || p.b.rank() != 2) {
+            return false;
+        }
+        Int8Products.QuantizedWeight w = weights.copyOf(p.b, p.tb);
+        if (w == null) {
+            return false;
+        }
+        try (Int8Products.QuantizedActivation a = OneDnnInt8.quantize(p.a, weights.levels())) {
+            OneDnn.Primitive product = a == null ? null
+                    : OneDnnInt8.prepareProduct(a.values(), p.ta, w.values(), p.c, p.beta);
+            if (product == null) {
+                return false;
+            }
+            long start = profilingConfigurableHookIn(op, context);
+            try (INDArray scales = w.scales().mul(a.scale() * p.alpha);
+                    INDArray zeroPoint = Nd4j.createFromArray(a.zeroPoint())) {
+                product.run(a.values(), w.values(), p.c, scales, zeroPoint);
+            }
+            Int8Products.COMPUTED.incrementAndGet();
+            profilingConfigurableHookOut(op, context, start);
+            return true;
         }
     }
 

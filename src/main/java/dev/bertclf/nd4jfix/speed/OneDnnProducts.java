@@ -109,16 +109,7 @@ final class OneDnnProducts {
                     if (alpha != 1f) {
                         check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, new float[] {alpha}), "alpha");
                     }
-                    if (beta != 0f) {
-                        dnnl_post_ops sum = new dnnl_post_ops();
-                        check(dnnl_post_ops_create(sum), "creating post-ops");
-                        try {
-                            check(dnnl_post_ops_append_sum(sum, beta), "beta");
-                            check(dnnl_primitive_attr_set_post_ops(attr, sum), "setting post-ops");
-                        } finally {
-                            dnnl_post_ops_destroy(sum);
-                        }
-                    }
+                    addBeta(attr, beta);
                     return new OneDnn.Primitive(OneDnn.primitiveDesc(op, attr), ROLES, descs);
                 } finally {
                     dnnl_primitive_attr_destroy(attr);
@@ -156,6 +147,21 @@ final class OneDnnProducts {
         }
     }
 
+    /** Makes a product's attributes add {@code beta} times the output's prior values (a sum post-op), unless 0. */
+    static void addBeta(dnnl_primitive_attr attr, float beta) {
+        if (beta == 0f) {
+            return;
+        }
+        dnnl_post_ops sum = new dnnl_post_ops();
+        check(dnnl_post_ops_create(sum), "creating post-ops");
+        try {
+            check(dnnl_post_ops_append_sum(sum, beta), "beta");
+            check(dnnl_primitive_attr_set_post_ops(attr, sum), "setting post-ops");
+        } finally {
+            dnnl_post_ops_destroy(sum);
+        }
+    }
+
     /** A copy of {@code v} (dimensions or strides) with the last two swapped when {@code transposed}. */
     private static long[] transposed(long[] v, boolean transposed) {
         long[] t = v.clone();
@@ -171,7 +177,7 @@ final class OneDnnProducts {
      * ND4J gives a {@code [1, n]} row strides {@code [1, 1]}, which oneDNN 2.5 accepts when describing it and then
      * fails to run (status 2); a size-1 dimension's stride addresses nothing, so any value is right.
      */
-    private static long[] unitStrides(long[] dims, long[] strides) {
+    static long[] unitStrides(long[] dims, long[] strides) {
         long[] s = strides.clone();
         for (int i = s.length - 1; i >= 0; i--) {
             if (dims[i] == 1) {

@@ -31,6 +31,7 @@ class IsaCapTest {
     private static final List<String> CHILD_TESTS = List.of(OneDnnKernelsTest.class.getName(),
             FusedGeluTest.class.getName(), TanhThroughOneDnnTest.class.getName(),
             DecomposedLayerNormGradientTest.class.getName(), Bf16ProductsTest.class.getName(),
+            Int8ProductsTest.class.getName(),
             OneDnnKernelsOnRealBertTest.class.getName(), "dev.bertclf.model.BertParityTest",
             "dev.bertclf.model.CpuReportTest");
     /** The ISA lines' prefixes of libnd4j's oneDNN (2.3) and of bytedeco's (2.5). */
