@@ -169,7 +169,6 @@ public final class ForwardBenchmark {
     public static void int8Sensitivity(RunFolder run, List<LabeledText> reviews) {
         Classifier fp32 = run.classifier(Settings.Precision.FP32);
         SameDiff sd = fp32.graph();
-        boolean reduced = !CpuInfo.Cpu.thisOne().hasVnni();
         System.out.println("Machine: " + Stats.machineAndCpu());
         List<Featurizer.Batch> batches = new ArrayList<>();
         for (int from = 0; from < reviews.size(); from += 8) {
@@ -190,7 +189,7 @@ public final class ForwardBenchmark {
                     ? n -> int8Group(n).equals(c.substring(5)) : n -> !int8Group(n).equals(c.substring(8));
             double largest = 0, sum = 0;
             int flipped = 0, n = 0, right = 0;
-            try (Engine.InferenceWeights w = Engine.InferenceWeights.int8(sd, reduced, quantized)) {
+            try (Engine.InferenceWeights w = Classifier.int8Weights(sd, quantized)) {
                 for (int k = 0; k < batches.size(); k++) {
                     Featurizer.Batch b = batches.get(k);
                     float[][] p = w.run(() -> Classifier.probabilities(sd, b)).toFloatMatrix();

@@ -10,6 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * A trained classifier for inference: the SameDiff graph, its featurizer and labels, and the precision of its
@@ -74,9 +75,16 @@ public final class Classifier implements AutoCloseable {
         return switch (precision) {
             case FP32 -> null;
             case BF16 -> Engine.InferenceWeights.bf16(sd);
-            case INT8 -> Engine.InferenceWeights.int8(sd, !CpuInfo.Cpu.thisOne().hasVnni(),
-                    name -> !GraphNames.isFfnOutputKernel(name));
+            case INT8 -> int8Weights(sd, name -> !GraphNames.isFfnOutputKernel(name));
         };
+    }
+
+    /**
+     * {@code sd}'s weights whose names {@code quantized} accepts, prepared for int8 inference with this CPU's
+     * activation range (7 bits without VNNI).
+     */
+    public static Engine.InferenceWeights int8Weights(SameDiff sd, Predicate<String> quantized) {
+        return Engine.InferenceWeights.int8(sd, !CpuInfo.Cpu.thisOne().hasVnni(), quantized);
     }
 
     /**

@@ -239,14 +239,9 @@ public final class Engine {
         }
 
         /**
-         * For dense products of u8 activations and s8 weights with int32 sums; {@code reducedRange}: 7-bit
-         * activations, for CPUs without VNNI.
+         * For dense products of u8 activations and s8 weights with int32 sums, of the weights whose variable names
+         * {@code quantized} accepts; {@code reducedRange}: 7-bit activations, for CPUs without VNNI.
          */
-        public static InferenceWeights int8(SameDiff sd, boolean reducedRange) {
-            return int8(sd, reducedRange, name -> true);
-        }
-
-        /** As {@link #int8(SameDiff, boolean)}, for the weights whose variable names {@code quantized} accepts. */
         public static InferenceWeights int8(SameDiff sd, boolean reducedRange, Predicate<String> quantized) {
             return new InferenceWeights(null, Int8Products.QuantizedWeights.of(sd, reducedRange, quantized));
         }

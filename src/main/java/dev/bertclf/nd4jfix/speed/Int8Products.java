@@ -153,14 +153,9 @@ public final class Int8Products {
         }
 
         /**
-         * For the rank-2 float32 arrays of {@code sd}'s variables and constants; quantizes nothing yet.
-         * {@code reducedRange}: 7-bit activations, for CPUs without VNNI.
+         * For the rank-2 float32 arrays of {@code sd}'s variables and constants whose names {@code quantized} accepts;
+         * quantizes nothing yet. {@code reducedRange}: 7-bit activations, for CPUs without VNNI.
          */
-        public static QuantizedWeights of(SameDiff sd, boolean reducedRange) {
-            return of(sd, reducedRange, name -> true);
-        }
-
-        /** As {@link #of(SameDiff, boolean)}, for the weights whose variable names {@code quantized} accepts. */
         public static QuantizedWeights of(SameDiff sd, boolean reducedRange, Predicate<String> quantized) {
             Map<INDArray, QuantizedWeight> copies = new IdentityHashMap<>();
             for (SDVariable v : sd.variables()) {

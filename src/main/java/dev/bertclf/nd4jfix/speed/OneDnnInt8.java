@@ -74,7 +74,7 @@ final class OneDnnInt8 {
     }
 
     private static OneDnn.Primitive quantizer(long[] dims, long[] strides) {
-        dnnl_memory_desc_t from = OneDnn.desc(dims, unitStrides(dims, strides), dnnl_f32);
+        dnnl_memory_desc_t from = OneDnn.desc(dims, OneDnnProducts.unitStrides(dims, strides), dnnl_f32);
         dnnl_memory_desc_t to = OneDnn.desc(dims, rowMajor(dims), dnnl_u8);
         dnnl_memory_desc_t scale = OneDnn.desc(new long[] {1}, new long[] {1}, dnnl_f32);
         dnnl_memory_desc_t zeroPoint = OneDnn.desc(new long[] {1}, new long[] {1}, dnnl_s32);
@@ -188,7 +188,4 @@ final class OneDnnInt8 {
         return s;
     }
 
-    private static long[] unitStrides(long[] dims, long[] strides) {
-        return OneDnnProducts.unitStrides(dims, strides);
-    }
 }
