@@ -1,5 +1,6 @@
 package dev.bertclf.app;
 
+import dev.bertclf.bench.ExplainBenchmark;
 import dev.bertclf.bench.ForwardBenchmark;
 import dev.bertclf.bench.GemmBenchmark;
 import dev.bertclf.bench.PeerBenchmark;
@@ -148,6 +149,36 @@ public final class BenchmarkCommand {
                         Cli.intOption(line, reloads, 3));
             } else {
                 ServeBenchmark.run(s, reviews(s, 64));
+            }
+            return Cli.OK;
+        });
+    }
+
+    /**
+     * {@code --run dir [--conf f] [--steps 8,16,32,64] [--texts n] [--pieces n]}: each text's completeness gap and
+     * time at each number of steps, reviews from data.test of about {@code pieces} word pieces;
+     * {@code --serve [--requests n]}: p50 of short /predict requests alone and while /explain runs, A B A B.
+     */
+    public static int explain(String[] args) {
+        Option run = Option.builder().longOpt("run").hasArg().argName("run-folder").required().build();
+        Option steps = Option.builder().longOpt("steps").hasArg().argName("8,16,32,64").build();
+        Option texts = Option.builder().longOpt("texts").hasArg().argName("n").type(Number.class).build();
+        Option pieces = Option.builder().longOpt("pieces").hasArg().argName("n").type(Number.class).build();
+        Option serve = Option.builder().longOpt("serve").desc("/predict p50 while /explain runs").build();
+        Option requests = Option.builder().longOpt("requests").hasArg().argName("n").type(Number.class).build();
+        return Cli.run("BenchmarkExplain", args, options(CONF, run, steps, texts, pieces, serve, requests), line -> {
+            Settings s = ConfigLoader.load(conf(line));
+            RunFolder r = new RunFolder(Path.of(line.getOptionValue(run)));
+            List<String> chosen = ExplainBenchmark.ofLength(r, reviews(s, 2000).stream().map(LabeledText::text)
+                    .toList(), Cli.intOption(line, pieces, 128), Cli.intOption(line, texts, 5));
+            if (line.hasOption(serve)) {
+                ExplainBenchmark.predictWhileExplaining(s, r, chosen, Cli.intOption(line, requests, 40));
+            } else {
+                List<Integer> ks = new ArrayList<>();
+                for (String k : line.getOptionValue(steps, "8,16,32,64").split(",")) {
+                    ks.add(Integer.parseInt(k.trim()));
+                }
+                ExplainBenchmark.gapAndTime(s, r, chosen, ks);
             }
             return Cli.OK;
         });

@@ -15,7 +15,7 @@ public final class ServeApp {
 
     /** Starts the server and loads the model; the server answers 503 on /health until the model is ready. */
     public static PredictionServer start(Settings s) {
-        return Serving.start(s.serve(), s.inference().precision(),
+        return Serving.start(s.serve(), s.inference().precision(), s.explain(),
                 () -> RunFolder.toServe(s.serve().run(), s.train().runsDir()));
     }
 }

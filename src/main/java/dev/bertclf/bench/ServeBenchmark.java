@@ -57,7 +57,7 @@ public final class ServeBenchmark {
     private static void measure(Settings s, RunFolder run, HttpClient client, List<String> texts, boolean batching,
                                 String mode) throws Exception {
         try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), batching),
-                s.inference().precision(), () -> run)) {
+                s.inference().precision(), s.explain(), () -> run)) {
             String url = "http://127.0.0.1:" + server.port() + "/predict";
             load(client, url, List.of(SHORT_TEXT), 1, WARMUP);
             load(client, url, texts, 4, WARMUP);

@@ -49,7 +49,7 @@ public final class ServeOperationsBenchmark {
         System.out.printf("Model: %s, %s; %d min at c=%d, %d reloads%n", run.dir(),
                 Settings.nameOf(s.inference().precision()), minutes, concurrency, reloads);
         try (PredictionServer server = Serving.start(s.serve().onLoopback(run.dir(), true),
-                s.inference().precision(), () -> run)) {
+                s.inference().precision(), s.explain(), () -> run)) {
             String base = "http://127.0.0.1:" + server.port();
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             List<String> rss = new ArrayList<>();

@@ -148,6 +148,7 @@ public final class ConfigLoader {
         }
         var serve = Settings.ServeSettings.read(v);
         var score = Settings.ScoreSettings.read(v);
+        var explain = Settings.ExplainSettings.read(v);
         if (sameFile(data.train(), data.test())) {
             v.problem(ROOT + ".data.train and " + ROOT + ".data.test are the same file ("
                     + data.test().toAbsolutePath() + "): the test set must be held out from training");
@@ -161,7 +162,7 @@ public final class ConfigLoader {
             checkMaxPositions(model, features, v.problems());
         }
         return new Settings(v.string("experiment"), model, data, features, train, inference, engine, serve, score,
-                v.c());
+                explain, v.c());
     }
 
     private static boolean sameFile(Path a, Path b) {
@@ -208,7 +209,7 @@ public final class ConfigLoader {
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
             "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "model.repository",
             "model.local-repository", "data.train", "data.test", "data.download", "features.inference-max-length",
-            "inference", "engine", "serve", "score");
+            "inference", "engine", "serve", "score", "explain");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  */
 public record Settings(String experiment, ModelSettings model, DataSettings data, FeatureSettings features,
                        TrainSettings train, InferenceSettings inference, EngineSettings engine, ServeSettings serve,
-                       ScoreSettings score, Config config) {
+                       ScoreSettings score, ExplainSettings explain, Config config) {
 
     /**
      * How a closed choice is written in the config: the constant's name in lower case, {@code _} as {@code +}; a
@@ -360,7 +360,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                                 long idleTimeoutMs, long minRequestDataRate, long predictTimeoutMs,
                                 long maxBodyBytes, int maxTexts, int maxTextChars, boolean batching,
                                 int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs,
-                                int warmupPasses, int reloadWarmupPasses, Access access, boolean logTexts) {
+                                int warmupPasses, int reloadWarmupPasses, Access access, boolean logTexts,
+                                Explaining explain) {
         /** Jetty threads never given to /predict: acceptor, selector, reserved executor, /health and /model. */
         public static final int RESERVED_THREADS = 8;
         /** The value of {@code serve.run} that watches for newer runs. */
@@ -391,12 +392,29 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             }
         }
 
+        /**
+         * {@code POST /explain}: its own limits.
+         *
+         * @param maxTexts       texts per request
+         * @param maxConcurrent  requests in progress at once
+         * @param timeoutMs      how long a request waits for its answer
+         * @param unitWordPieces the most word pieces of one pass of an explanation on the pass thread
+         */
+        public record Explaining(int maxTexts, int maxConcurrent, long timeoutMs, long unitWordPieces) {
+            static Explaining read(ConfigValues v) {
+                return new Explaining(v.intIn("serve.explain.max-texts", 1, 1000),
+                        v.intIn("serve.explain.max-concurrent", 1, 1000),
+                        v.intIn("serve.explain.timeout-ms", 1, Integer.MAX_VALUE),
+                        v.intIn("serve.explain.unit-word-pieces", 1, 1 << 20));
+            }
+        }
+
         /** These settings on a free loopback port, serving {@code run}, with batching on or off (benchmarks). */
         public ServeSettings onLoopback(Path run, boolean batching) {
             return new ServeSettings("127.0.0.1", 0, run, run == null && watchRuns, watchIntervalMs, threads,
                     maxConcurrentPredictions, idleTimeoutMs, minRequestDataRate, predictTimeoutMs, maxBodyBytes,
                     maxTexts, maxTextChars, batching, maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs,
-                    warmupPasses, reloadWarmupPasses, access, logTexts);
+                    warmupPasses, reloadWarmupPasses, access, logTexts, explain);
         }
 
         static ServeSettings read(ConfigValues v) {
@@ -414,7 +432,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.intIn("serve.batching.max-wait-ms", 0, 10_000),
                     v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"),
                     v.intIn("serve.warmup-passes", 0, 10_000), v.intIn("serve.reload-warmup-passes", 0, 10_000),
-                    Access.read(v), v.bool("serve.log-texts"));
+                    Access.read(v), v.bool("serve.log-texts"), Explaining.read(v));
             if (s.maxBodyBytes() < 1) {
                 v.problem(ConfigLoader.ROOT + ".serve.max-body-bytes must be positive");
             }
@@ -439,6 +457,20 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param batchSize texts per forward pass on an executor
      * @param threads   ND4J threads per forward pass (0 = the executor's cores)
      */
+    /**
+     * Word attributions by integrated gradients: a setting of the machine, never read from a run folder.
+     *
+     * @param steps     interpolation points (Gauss-Legendre nodes on [0, 1])
+     * @param batchSize interpolation points per forward+backward pass
+     * @param maxGap    relative completeness gap above which the steps are doubled once; 0: never
+     */
+    public record ExplainSettings(int steps, int batchSize, double maxGap) {
+        static ExplainSettings read(ConfigValues v) {
+            return new ExplainSettings(v.intIn("explain.steps", 1, 1024), v.intIn("explain.batch-size", 1, 1024),
+                    v.doubleIn("explain.max-gap", 0, 10));
+        }
+    }
+
     public record ScoreSettings(int batchSize, OutputFormat format, boolean overwrite, int threads) {
         static ScoreSettings read(ConfigValues v) {
             return new ScoreSettings(v.intIn("score.batch-size", 1, 4096), v.choice("score.format", OutputFormat.class),

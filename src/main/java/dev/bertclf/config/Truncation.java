@@ -25,7 +25,7 @@ public enum Truncation {
      *
      * @param headFraction for {@code HEAD_TAIL}: the share of the budget taken from the beginning
      */
-    public List<String> apply(List<String> tokens, int budget, double headFraction) {
+    public <T> List<T> apply(List<T> tokens, int budget, double headFraction) {
         if (tokens.size() <= budget) {
             return tokens;
         }
@@ -34,7 +34,7 @@ public enum Truncation {
             case TAIL -> new ArrayList<>(tokens.subList(tokens.size() - budget, tokens.size()));
             case HEAD_TAIL -> {
                 int head = (int) Math.round(budget * headFraction);
-                List<String> kept = new ArrayList<>(tokens.subList(0, head));
+                List<T> kept = new ArrayList<>(tokens.subList(0, head));
                 kept.addAll(tokens.subList(tokens.size() - (budget - head), tokens.size()));
                 yield kept;
             }

@@ -61,66 +61,130 @@ public final class BertWordPieceTokenizer implements TokenizerFactory {
         return vocab;
     }
 
+    /**
+     * A word piece and the characters of the original text it was read from, {@code text.substring(start, end)}
+     * (UTF-16 indices, as Java and JavaScript count them): an accented letter whose accent was stripped, or a word
+     * read as {@code [UNK]}, still spans its characters as written. {@code word} numbers the text's words from 0;
+     * the pieces of one word share it.
+     */
+    public record Piece(String token, int start, int end, int word) {
+    }
+
     /** The word pieces of a text, without [CLS] and [SEP]. */
     public List<String> wordPieces(String text) {
-        List<String> out = new ArrayList<>();
-        for (String word : words(text)) {
-            wordPiece(word, out);
+        return pieces(text).stream().map(Piece::token).toList();
+    }
+
+    /** The word pieces of a text with their spans in it, without [CLS] and [SEP]. */
+    public List<Piece> pieces(String text) {
+        List<Piece> out = new ArrayList<>();
+        List<Word> words = words(text);
+        for (int w = 0; w < words.size(); w++) {
+            wordPiece(words.get(w), w, out);
         }
         return out;
     }
 
-    /** Steps 1-4: the whitespace- and punctuation-separated words of a text. */
-    List<String> words(String text) {
-        StringBuilder normal = new StringBuilder(text.length() + 16);
-        text.codePoints().forEach(c -> {
+    /**
+     * A word after normalization, as code points, each with the span of the original character it came from (a
+     * character whose normalization gives several code points gives each the same span).
+     */
+    record Word(int[] codePoints, int[] starts, int[] ends) {
+        String text() {
+            return new String(codePoints, 0, codePoints.length);
+        }
+    }
+
+    /**
+     * Steps 1-4: the whitespace- and punctuation-separated words of a text. Each character is normalized on its own
+     * (accents stripped by NFD and dropping non-spacing marks, then lower-cased), which is what normalizing the
+     * whole text does once the marks are dropped, and lets every code point keep the span it came from.
+     */
+    List<Word> words(String text) {
+        List<Word> words = new ArrayList<>();
+        WordBuilder word = new WordBuilder();
+        for (int i = 0; i < text.length(); ) {
+            int c = text.codePointAt(i);
+            int end = i + Character.charCount(c);
             if (c == 0 || c == 0xFFFD || isControl(c)) {
-                return;
+                i = end;
+                continue;
             }
             if (isWhitespace(c)) {
-                normal.append(' ');
+                word.endInto(words);
             } else if (normalization.splitCjk() && isCjk(c)) {
-                normal.append(' ').appendCodePoint(c).append(' ');
+                word.endInto(words);
+                word.add(c, i, end);
+                word.endInto(words);
             } else {
-                normal.appendCodePoint(c);
-            }
-        });
-        String s = normal.toString();
-        if (normalization.stripAccents()) {
-            s = stripAccents(s);
-        }
-        if (normalization.lowerCase()) {
-            s = lowerCase(s);
-        }
-        List<String> words = new ArrayList<>();
-        StringBuilder word = new StringBuilder();
-        s.codePoints().forEach(c -> {
-            if (isWhitespace(c) || isPunctuation(c)) {
-                if (!word.isEmpty()) {
-                    words.add(word.toString());
-                    word.setLength(0);
+                for (int n : normalized(c)) {
+                    if (isWhitespace(n)) {
+                        word.endInto(words);
+                    } else if (isPunctuation(n)) {
+                        word.endInto(words);
+                        word.add(n, i, end);
+                        word.endInto(words);
+                    } else {
+                        word.add(n, i, end);
+                    }
                 }
-                if (isPunctuation(c)) {
-                    words.add(new String(Character.toChars(c)));
-                }
-            } else {
-                word.appendCodePoint(c);
             }
-        });
-        if (!word.isEmpty()) {
-            words.add(word.toString());
+            i = end;
         }
+        word.endInto(words);
         return words;
     }
 
+    /** One character's code points after accent stripping and lower-casing, as the model's normalization says. */
+    private int[] normalized(int c) {
+        int[] cps = {c};
+        if (normalization.stripAccents()) {
+            cps = Normalizer.normalize(new String(cps, 0, 1), Normalizer.Form.NFD).codePoints()
+                    .filter(n -> Character.getType(n) != Character.NON_SPACING_MARK).toArray();
+        }
+        if (normalization.lowerCase()) {
+            // Character by character, as the reference does (so a final Σ becomes σ, not ς).
+            for (int k = 0; k < cps.length; k++) {
+                cps[k] = Character.toLowerCase(cps[k]);
+            }
+        }
+        return cps;
+    }
+
+    private static final class WordBuilder {
+        private final List<int[]> cps = new ArrayList<>();
+
+        void add(int codePoint, int start, int end) {
+            cps.add(new int[]{codePoint, start, end});
+        }
+
+        void endInto(List<Word> words) {
+            if (cps.isEmpty()) {
+                return;
+            }
+            int n = cps.size();
+            int[] c = new int[n];
+            int[] s = new int[n];
+            int[] e = new int[n];
+            for (int k = 0; k < n; k++) {
+                c[k] = cps.get(k)[0];
+                s[k] = cps.get(k)[1];
+                e[k] = cps.get(k)[2];
+            }
+            words.add(new Word(c, s, e));
+            cps.clear();
+        }
+    }
+
     /** Step 5: greedy longest-match-first WordPiece of one word. */
-    private void wordPiece(String word, List<String> out) {
-        int[] cps = word.codePoints().toArray();
+    private void wordPiece(Word word, int index, List<Piece> out) {
+        int[] cps = word.codePoints();
+        int last = cps.length - 1;
         if (cps.length > MAX_WORD_CHARS) {
-            out.add(UNK);
+            out.add(new Piece(UNK, word.starts()[0], word.ends()[last], index));
             return;
         }
-        List<String> pieces = new ArrayList<>();
+        List<Piece> pieces = new ArrayList<>();
         for (int start = 0; start < cps.length; ) {
             String match = null;
             int end = cps.length;
@@ -132,27 +196,13 @@ public final class BertWordPieceTokenizer implements TokenizerFactory {
                 }
             }
             if (match == null) {
-                out.add(UNK);
+                out.add(new Piece(UNK, word.starts()[0], word.ends()[last], index));
                 return;
             }
-            pieces.add(match);
+            pieces.add(new Piece(match, word.starts()[start], word.ends()[end - 1], index));
             start = end;
         }
         out.addAll(pieces);
-    }
-
-    /** Character by character, as the reference does (so a final Σ becomes σ, not ς). */
-    private static String lowerCase(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        s.codePoints().map(Character::toLowerCase).forEach(b::appendCodePoint);
-        return b.toString();
-    }
-
-    private static String stripAccents(String s) {
-        String nfd = Normalizer.normalize(s, Normalizer.Form.NFD);
-        StringBuilder b = new StringBuilder(nfd.length());
-        nfd.codePoints().filter(c -> Character.getType(c) != Character.NON_SPACING_MARK).forEach(b::appendCodePoint);
-        return b.toString();
     }
 
     static boolean isWhitespace(int c) {

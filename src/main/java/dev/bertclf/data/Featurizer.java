@@ -30,13 +30,13 @@ public final class Featurizer {
     }
 
     private final FeatureSettings settings;
+    private final BertWordPieceTokenizer wordPieces;
     private final TruncatingTokenizerFactory tokenizer;
     private final Map<String, Integer> vocab;
 
     public Featurizer(Path vocabFile, TextNormalization normalization, FeatureSettings settings) {
         this.settings = settings;
-        BertWordPieceTokenizer wordPieces = new BertWordPieceTokenizer(BertWordPieceTokenizer.readVocab(vocabFile),
-                normalization);
+        this.wordPieces = new BertWordPieceTokenizer(BertWordPieceTokenizer.readVocab(vocabFile), normalization);
         this.vocab = wordPieces.vocab();
         this.tokenizer = new TruncatingTokenizerFactory(wordPieces, settings.truncation(), settings.maxLength(),
                 settings.headFraction());
@@ -46,9 +46,36 @@ public final class Featurizer {
         return settings;
     }
 
-    /** The text as the model sees it before tokenization. */
+    /**
+     * The text as the model sees it before tokenization: HTML line breaks become as many spaces as they had
+     * characters, so that every character keeps its place (the spans of {@link #pieces} index the original text).
+     */
     public String clean(String text) {
-        return settings.stripHtmlBreaks() ? HTML_BREAK.matcher(text).replaceAll(" ") : text;
+        return settings.stripHtmlBreaks()
+                ? HTML_BREAK.matcher(text).replaceAll(m -> " ".repeat(m.group().length())) : text;
+    }
+
+    /**
+     * The word pieces of one text as fed to the model, [CLS] and [SEP] included (with an empty span at the text's
+     * start and end and word -1), after truncation, each with its span in {@code text} and its word's index.
+     */
+    public List<BertWordPieceTokenizer.Piece> pieces(String text) {
+        List<BertWordPieceTokenizer.Piece> kept = settings.truncation().apply(wordPieces.pieces(clean(text)),
+                settings.maxLength() - 2, settings.headFraction());
+        List<BertWordPieceTokenizer.Piece> out = new ArrayList<>(kept.size() + 2);
+        out.add(new BertWordPieceTokenizer.Piece(CLS, 0, 0, -1));
+        out.addAll(kept);
+        out.add(new BertWordPieceTokenizer.Piece(TruncatingTokenizerFactory.SEP, text.length(), text.length(), -1));
+        return out;
+    }
+
+    /** The vocabulary's id of a token (a word piece or a special token such as {@code [PAD]}). */
+    public int id(String token) {
+        Integer id = vocab.get(token);
+        if (id == null) {
+            throw new IllegalArgumentException("the vocabulary has no '" + token + "'");
+        }
+        return id;
     }
 
     /** Word pieces of one text as fed to the model, [CLS] and [SEP] included. */

@@ -42,6 +42,16 @@ public final class GraphSurgery {
      * takes the name {@code old} had.
      */
     public static void replace(SameDiff sd, String old, SDVariable replacement) {
+        rewireConsumers(sd, old, replacement);
+        removeIfUnused(sd, old);
+        sd.renameVariable(replacement.name(), old);
+    }
+
+    /**
+     * Makes every op that read the variable {@code old} read {@code replacement} instead; {@code old} and what
+     * computes it stay in the graph, unread (a pass computes only what its outputs need).
+     */
+    public static void rewireConsumers(SameDiff sd, String old, SDVariable replacement) {
         Variable oldVar = sd.getVariables().get(old);
         Variable newVar = sd.getVariables().get(replacement.name());
         List<String> consumers = oldVar.getInputsForOp() == null ? List.of() : List.copyOf(oldVar.getInputsForOp());
@@ -60,8 +70,6 @@ public final class GraphSurgery {
             op.setInputsToOp(inputs);
         }
         oldVar.setInputsForOp(new ArrayList<>());
-        removeIfUnused(sd, old);
-        sd.renameVariable(replacement.name(), old);
     }
 
     /**

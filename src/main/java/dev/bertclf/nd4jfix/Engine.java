@@ -18,6 +18,7 @@ import dev.bertclf.nd4jfix.repair.TransposeToPermute;
 import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.nd4jfix.speed.DecomposedLayerNormGradient;
 import dev.bertclf.nd4jfix.speed.FusedGelu;
+import dev.bertclf.nd4jfix.speed.InputGradientsOnly;
 import dev.bertclf.nd4jfix.speed.Int8Products;
 import dev.bertclf.nd4jfix.speed.LayerNormOps;
 import dev.bertclf.nd4jfix.speed.LeanAddGradients;
@@ -166,6 +167,17 @@ public final class Engine {
         }
     }
 
+    /**
+     * The gradient function of a graph's loss with respect to {@code inputs} alone (placeholders or activations), for
+     * a graph that has none yet, without M2.1's console output.
+     */
+    public static void createInputGradients(SameDiff sd, String... inputs) {
+        if (sd.hasGradientFunction()) {
+            throw new IllegalStateException("the graph has a gradient function already");
+        }
+        QuietStdout.run(() -> sd.createGradFunction(inputs));
+    }
+
     /** The listeners every {@code fit} runs with, after the caller's own. */
     public static List<Listener> fitListeners() {
         return List.of(new OffHeapRelease());
@@ -224,6 +236,31 @@ public final class Engine {
      * quantization; each made when a product first takes the weight, then kept while the weights stay as they are.
      * Closing frees them.
      */
+    /**
+     * A graph's weights, for backward passes that need the gradient of the graph's input alone (explanations): inside
+     * {@link #run}, the dense layers' weight gradients are not computed.
+     */
+    public static final class InputGradients {
+        private final InputGradientsOnly.Weights weights;
+
+        private InputGradients(InputGradientsOnly.Weights weights) {
+            this.weights = weights;
+        }
+
+        public static InputGradients of(SameDiff sd) {
+            return new InputGradients(InputGradientsOnly.Weights.of(sd));
+        }
+
+        public <T> T run(Supplier<T> work) {
+            return InputGradientsOnly.during(weights, work);
+        }
+    }
+
+    /** Weight-gradient products left out so far by {@link InputGradients#run}. */
+    public static long skippedWeightGradients() {
+        return InputGradientsOnly.skipped();
+    }
+
     public static final class InferenceWeights implements AutoCloseable {
         private final Bf16Products.RoundedWeights rounded;
         private final Int8Products.QuantizedWeights quantized;

@@ -6,6 +6,7 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.io.AtomicFiles;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.Explainer;
 import dev.bertclf.model.GraphNames;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.model.Task;
@@ -212,6 +213,18 @@ public record RunFolder(Path dir) {
             }
         }
         return new Classifier(sd, featurizer, task(), precision);
+    }
+
+    /**
+     * An explainer of the run's classifier ({@link Explainer}), on a graph of its own loaded for it: as much memory
+     * again as the classifier's weights.
+     */
+    public Explainer explainer(Settings.Precision precision, Settings.ExplainSettings settings) {
+        requireServable();
+        ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
+        Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features().atInference());
+        return new Explainer(SavedGraphs.load(file(MODEL)), base.tensors().wordEmbeddings(), featurizer, task(),
+                precision, settings);
     }
 
     /**

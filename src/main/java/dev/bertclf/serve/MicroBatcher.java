@@ -32,6 +32,11 @@ import java.util.function.Supplier;
  * model in use. Then the new model takes over and the old one is freed, on this thread, after its last pass. So
  * every pass runs on one thread (passes on a second thread ran 40-60% slower: {@link Serving#warmUp}), every batch
  * runs on one model, and each answer names the model that computed it.
+ *
+ * <p><b>Long work</b> ({@link #submitWork}: an explanation) runs the same way, one unit (one pass) at a time: waiting
+ * prediction batches run first, then a swap's unit, then one unit of the oldest piece of work, which goes to the back
+ * of the line if it is not done, so that explanations share the thread and never hold up a short prediction for more
+ * than one unit. Work runs on the model serving when it began; a swap before it ends fails it (503: retry).
  */
 public final class MicroBatcher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MicroBatcher.class);
@@ -64,6 +69,55 @@ public final class MicroBatcher implements AutoCloseable {
     private record Pending(List<String> texts, CompletableFuture<Answer> result, long queuedAt) {
     }
 
+    /** Work done one unit at a time on the pass thread, on the model it is given at its first unit. */
+    public interface Work<T> {
+        /** Runs one unit; true once the work is complete. */
+        boolean step(ServedModel model);
+
+        T result();
+    }
+
+    /** Finished work: its result, the model that computed it, and how long it waited and ran. */
+    public record Done<T>(T result, ServedModel model, long queuedNanos, long workNanos) {
+    }
+
+    /** Work queued or in progress, and the model it runs on once begun. */
+    private static final class Job<T> {
+        final Work<T> work;
+        final CompletableFuture<Done<T>> result = new CompletableFuture<>();
+        final long queuedAt = System.nanoTime();
+        ServedModel model;
+        long started;
+        long workNanos;
+
+        Job(Work<T> work) {
+            this.work = work;
+        }
+
+        /** One unit on {@code current}; true once the job is over (done or failed). */
+        boolean step(ServedModel current) {
+            if (model == null) {
+                if (current == null) {
+                    result.completeExceptionally(new ApiException(503, "no model loaded yet"));
+                    return true;
+                }
+                model = current;
+                started = System.nanoTime();
+            } else if (model != current) {
+                result.completeExceptionally(new ApiException(503, "model " + model.id() + " was replaced by "
+                        + current.id() + " during the work; retry"));
+                return true;
+            }
+            long t0 = System.nanoTime();
+            boolean done = work.step(model);
+            workNanos += System.nanoTime() - t0;
+            if (done) {
+                result.complete(new Done<>(work.result(), model, started - queuedAt, workNanos));
+            }
+            return done;
+        }
+    }
+
     /** A model on its way in: loaded in one unit, warmed up over {@code warmupLeft} more, then swapped in. */
     private static final class Swap {
         final Supplier<ServedModel> loader;
@@ -85,6 +139,7 @@ public final class MicroBatcher implements AutoCloseable {
     private final PassListener listener;
     private final BlockingQueue<Pending> queue;
     private final Queue<Swap> swaps = new ConcurrentLinkedQueue<>();
+    private final Queue<Job<?>> jobs = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedTexts = new AtomicInteger();
     private final Thread worker;
     private volatile ServedModel current;
@@ -144,6 +199,19 @@ public final class MicroBatcher implements AutoCloseable {
     }
 
     /**
+     * Queues work to run unit by unit on the pass thread; the future completes with its result, or fails with why
+     * it could not finish. A caller that stops waiting cancels the future, and the work is dropped at its next unit.
+     */
+    public <T> CompletableFuture<Done<T>> submitWork(Work<T> work) {
+        if (closing) {
+            throw new IllegalStateException("shutting down");
+        }
+        Job<T> job = new Job<>(work);
+        jobs.add(job);
+        return job.result;
+    }
+
+    /**
      * Loads a model and swaps it in, all on the worker thread between forward passes; the future completes once it
      * serves, or with the loader's or warm-up's failure, the model in use serving on.
      */
@@ -161,7 +229,7 @@ public final class MicroBatcher implements AutoCloseable {
         while (!closing || !queue.isEmpty()) {
             try {
                 Swap swap = swaps.peek();
-                Pending first = swap != null ? queue.poll() : queue.poll(20, TimeUnit.MILLISECONDS);
+                Pending first = swap != null || !jobs.isEmpty() ? queue.poll() : queue.poll(20, TimeUnit.MILLISECONDS);
                 if (first != null) {
                     batch.add(first);
                     gather(batch, first.texts().size());
@@ -170,6 +238,8 @@ public final class MicroBatcher implements AutoCloseable {
                 }
                 if (swap != null) {
                     step(swap);
+                } else {
+                    stepWork();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -177,6 +247,9 @@ public final class MicroBatcher implements AutoCloseable {
             } finally {
                 batch.clear();
             }
+        }
+        for (Job<?> j; (j = jobs.poll()) != null; ) {
+            j.result.completeExceptionally(new ApiException(503, "server is shutting down"));
         }
         for (Swap s; (s = swaps.poll()) != null; ) {
             s.done.completeExceptionally(new IllegalStateException("shutting down"));
@@ -187,6 +260,27 @@ public final class MicroBatcher implements AutoCloseable {
         ServedModel last = current;
         if (last != null) {
             last.close();
+        }
+    }
+
+    /** One unit of the oldest work whose caller still waits; it goes to the back of the line unless done. */
+    private void stepWork() {
+        for (Job<?> job; (job = jobs.poll()) != null; ) {
+            if (job.result.isDone()) {
+                continue;
+            }
+            boolean over;
+            try {
+                over = job.step(current);
+            } catch (RuntimeException | Error e) {
+                log.error("Work failed", e);
+                job.result.completeExceptionally(e);
+                over = true;
+            }
+            if (!over) {
+                jobs.add(job);
+            }
+            return;
         }
     }
 

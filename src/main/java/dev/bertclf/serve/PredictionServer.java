@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
+import dev.bertclf.model.Explainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import spark.Request;
@@ -35,6 +36,8 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code POST /predict} {@code {"text": "..."}} → {@code {"label", "probabilities", "model"}};
  *       {@code {"texts": [...]}} → a list of those, in order</li>
+ *   <li>{@code POST /explain} (the same body, at most {@code serve.explain.max-texts} texts, and an optional
+ *       {@code "label"}) → the prediction and each chosen label's word attributions</li>
  *   <li>{@code GET /health} → 200 once a model serves (503 before), {@code GET /model} → model facts</li>
  *   <li>{@code GET /metrics} → Prometheus' text format; {@code POST /admin/reload} → swap in the run to serve</li>
  *   <li>{@code GET /} → the demo page, {@code GET /openapi.json} and {@code GET /docs} → the API's document</li>
@@ -57,6 +60,7 @@ public final class PredictionServer implements AutoCloseable {
         Map<String, Set<String>> r = new LinkedHashMap<>();
         r.put("/", Set.of("GET"));
         r.put("/predict", Set.of("POST"));
+        r.put("/explain", Set.of("POST"));
         r.put("/health", Set.of("GET"));
         r.put("/model", Set.of("GET"));
         r.put("/metrics", Set.of("GET"));
@@ -74,6 +78,8 @@ public final class PredictionServer implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Permits for /predict requests being read or awaited: the other Jetty threads stay free for /health. */
     private final Semaphore predictions;
+    /** Permits for /explain requests, which take a prediction permit too. */
+    private final Semaphore explanations;
     private volatile MicroBatcher batcher;
     private volatile ModelReloader reloader;
     private volatile boolean draining;
@@ -83,6 +89,7 @@ public final class PredictionServer implements AutoCloseable {
         this.access = Access.of(settings.access());
         this.accessLog = new AccessLog(settings.logTexts());
         this.predictions = new Semaphore(settings.maxConcurrentPredictions());
+        this.explanations = new Semaphore(settings.explain().maxConcurrent());
         this.http = Service.ignite();
         http.embeddedServerIdentifier(LimitedJetty.register(settings));
         http.ipAddress(settings.host()).port(settings.port())
@@ -142,6 +149,7 @@ public final class PredictionServer implements AutoCloseable {
             return ApiDocs.demoPage();
         });
         http.post("/predict", (req, res) -> guarded(res, () -> predictWithPermit(req, res)));
+        http.post("/explain", (req, res) -> guarded(res, () -> explainWithPermit(req, res)));
         http.get("/health", (req, res) -> {
             res.type(JSON_TYPE);
             MicroBatcher b = batcher;
@@ -255,8 +263,11 @@ public final class PredictionServer implements AutoCloseable {
         }
     }
 
-    private Object predict(Request req, Response res) {
-        MicroBatcher b = requireBatcher();
+    /** A request's texts, as {@code "text"} (one) or {@code "texts"} (a list of at most {@code maxTexts}). */
+    private record Texts(JsonNode body, List<String> texts, boolean one) {
+    }
+
+    private Texts readTexts(Request req, Response res, int maxTexts) {
         String type = req.contentType();
         if (type == null || !type.toLowerCase().startsWith(JSON_TYPE)) {
             throw new ApiException(415, "Content-Type must be application/json");
@@ -274,8 +285,8 @@ public final class PredictionServer implements AutoCloseable {
             if (!texts.isArray() || texts.isEmpty()) {
                 throw new ApiException(400, "\"texts\" must be a non-empty list of strings");
             }
-            if (texts.size() > settings.maxTexts()) {
-                throw new ApiException(413, "too many texts: " + texts.size() + " (at most " + settings.maxTexts()
+            if (texts.size() > maxTexts) {
+                throw new ApiException(413, "too many texts: " + texts.size() + " (at most " + maxTexts
                         + " per request)");
             }
             for (int i = 0; i < texts.size(); i++) {
@@ -283,6 +294,13 @@ public final class PredictionServer implements AutoCloseable {
             }
         }
         accessLog.texts(req, inputs);
+        return new Texts(body, inputs, text != null);
+    }
+
+    private Object predict(Request req, Response res) {
+        MicroBatcher b = requireBatcher();
+        Texts in = readTexts(req, res, settings.maxTexts());
+        List<String> inputs = in.texts();
         MicroBatcher.Answer a = await(req, b.submit(inputs), settings.predictTimeoutMs());
         accessLog.answered(req, a);
         metrics.waited(a.queuedNanos());
@@ -290,7 +308,110 @@ public final class PredictionServer implements AutoCloseable {
         for (float[] p : a.probabilities()) {
             out.add(answer(a.model(), p));
         }
-        return text != null ? out.get(0) : out;
+        return in.one() ? out.get(0) : out;
+    }
+
+    private Object explainWithPermit(Request req, Response res) {
+        requireBatcher();
+        if (!explanations.tryAcquire()) {
+            res.header("Retry-After", "1");
+            throw new ApiException(429, "server busy: " + settings.explain().maxConcurrent()
+                    + " explanations already in progress");
+        }
+        try {
+            if (!predictions.tryAcquire()) {
+                res.header("Retry-After", "1");
+                throw new ApiException(429, "server busy: " + settings.maxConcurrentPredictions()
+                        + " predictions and explanations already in progress");
+            }
+            try {
+                return explain(req, res);
+            } finally {
+                predictions.release();
+            }
+        } finally {
+            explanations.release();
+        }
+    }
+
+    /**
+     * Explains each text's chosen labels (or {@code "label"}) on the pass thread, unit by unit between prediction
+     * batches: one pass of at most {@code serve.explain.unit-word-pieces} word pieces at a time.
+     */
+    private Object explain(Request req, Response res) {
+        MicroBatcher b = requireBatcher();
+        Texts in = readTexts(req, res, settings.explain().maxTexts());
+        JsonNode labelNode = in.body().get("label");
+        if (labelNode != null && !labelNode.isTextual()) {
+            throw new ApiException(400, "\"label\" must be a string");
+        }
+        String label = labelNode == null ? null : labelNode.asText();
+        ServedModel serving = b.current();
+        if (label != null && !serving.labels().contains(label)) {
+            throw new ApiException(400, "unknown label \"" + label + "\": the model's labels are " + serving.labels());
+        }
+        if (serving.explaining() == null) {
+            throw new ApiException(501, "model " + serving.id() + " cannot explain");
+        }
+        long unit = settings.explain().unitWordPieces();
+        MicroBatcher.Work<List<Explainer.Explained>> work = new MicroBatcher.Work<>() {
+            final List<Explainer.Explained> done = new ArrayList<>();
+            Explaining explaining;
+            Explaining.Steps steps;
+
+            @Override
+            public boolean step(ServedModel model) {
+                if (model.explaining() == null) {
+                    throw new ApiException(501, "model " + model.id() + " cannot explain");
+                }
+                if (explaining == null) {
+                    explaining = model.explaining().get(); // the first explanation of a model loads its explainer
+                    return false;
+                }
+                if (steps == null) {
+                    steps = explaining.start(in.texts().get(done.size()), label, unit);
+                }
+                if (steps.step()) {
+                    done.add(steps.result());
+                    steps = null;
+                }
+                return done.size() == in.texts().size();
+            }
+
+            @Override
+            public List<Explainer.Explained> result() {
+                return done;
+            }
+        };
+        MicroBatcher.Done<List<Explainer.Explained>> d = awaitWork(req, b.submitWork(work),
+                settings.explain().timeoutMs());
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Explainer.Explained e : d.result()) {
+            Map<String, Object> a = answer(d.model(), e.probabilities());
+            a.putAll(e.toMap(d.model().labels()));
+            out.add(a);
+        }
+        return in.one() ? out.get(0) : out;
+    }
+
+    /** {@link #await} for work: on timeout the work is cancelled, and dropped at its next unit. */
+    private static <T> MicroBatcher.Done<T> awaitWork(Request req, CompletableFuture<MicroBatcher.Done<T>> f,
+                                                      long timeoutMs) {
+        try {
+            return f.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            req.attribute(TIMED_OUT, true);
+            throw new ApiException(503, "explanation timed out after " + timeoutMs + " ms");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, "interrupted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiException refused) {
+                throw refused;
+            }
+            throw new IllegalStateException("explanation failed", e.getCause());
+        }
     }
 
     private String checkText(JsonNode n, String field) {

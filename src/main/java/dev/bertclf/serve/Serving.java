@@ -3,6 +3,7 @@ package dev.bertclf.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.Explainer;
 import dev.bertclf.model.CpuReport;
 import dev.bertclf.model.ModelDescriptor;
 import dev.bertclf.run.RunFolder;
@@ -33,11 +34,11 @@ public final class Serving {
      * server answers 503 on /health until the model is ready.
      */
     public static PredictionServer start(Settings.ServeSettings ss, Settings.Precision precision,
-                                         Supplier<RunFolder> chooser) {
+                                         Settings.ExplainSettings explain, Supplier<RunFolder> chooser) {
         chooser.get().requireServable();
         return start(ss, () -> {
             RunFolder run = chooser.get();
-            return new ModelReloader.Candidate(run.id(), () -> load(run, precision));
+            return new ModelReloader.Candidate(run.id(), () -> load(run, precision, explain));
         });
     }
 
@@ -75,9 +76,32 @@ public final class Serving {
         return server;
     }
 
-    /** A run's classifier as a model to serve; freed (graph included) once swapped out. */
-    static ServedModel load(RunFolder run, Settings.Precision precision) {
+    /**
+     * A run's classifier as a model to serve; freed (graph included) once swapped out. Its explainer, a second copy
+     * of the graph, is loaded by the first explanation (on the pass thread) and freed with it.
+     */
+    static ServedModel load(RunFolder run, Settings.Precision precision, Settings.ExplainSettings explain) {
         Classifier classifier = run.classifier(precision);
+        Explainer[] explainer = new Explainer[1];
+        Supplier<Explaining> explaining = () -> {
+            if (explainer[0] == null) {
+                explainer[0] = run.explainer(precision, explain);
+            }
+            return (text, label, unit) -> {
+                Explainer.Job job = explainer[0].start(text, label, unit);
+                return new Explaining.Steps() {
+                    @Override
+                    public boolean step() {
+                        return job.step();
+                    }
+
+                    @Override
+                    public Explainer.Explained result() {
+                        return job.result();
+                    }
+                };
+            };
+        };
         Predictor predictor = new Predictor() {
             @Override
             public float[][] predict(List<String> texts) {
@@ -90,7 +114,12 @@ public final class Serving {
                 return new Pass(out.probabilities(), out.wordPieces());
             }
         };
-        return new ServedModel(run.id(), classifier.task(), predictor, info(run, classifier), classifier::release);
+        return new ServedModel(run.id(), classifier.task(), predictor, info(run, classifier), () -> {
+            classifier.release();
+            if (explainer[0] != null) {
+                explainer[0].close();
+            }
+        }, explaining);
     }
 
     /**

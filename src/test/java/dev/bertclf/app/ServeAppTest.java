@@ -140,4 +140,45 @@ class ServeAppTest {
             assertEquals("20261202-000000-second", serving);
         }
     }
+
+    @Test
+    void explainAnswersWordsOfTheTextWhoseAttributionsAddUpAndAShortPredictionIsAnsweredWhileItRuns()
+            throws Exception {
+        RunFolder run = RealBert.tinyRun();
+        List<String> reviews = RealBert.reviews(RealBert.IMDB_TEST, 2).stream().map(LabeledText::text).toList();
+        try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + run.dir(),
+                "serve.warmup-passes=0", "explain.steps=128", "explain.max-gap=0",
+                "serve.explain.unit-word-pieces=64"))) {
+            HttpClient client = HttpClient.newHttpClient();
+            String base = "http://127.0.0.1:" + server.port();
+            var explaining = client.sendAsync(post(base + "/explain", Map.of("texts", reviews)),
+                    HttpResponse.BodyHandlers.ofString());
+            Thread.sleep(1500);
+            HttpResponse<String> predicted = client.send(post(base + "/predict", Map.of("text", "A fine film.")),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, predicted.statusCode(), predicted.body());
+            assertTrue(!explaining.isDone(), "the prediction was answered between the explanation's passes");
+            HttpResponse<String> res = explaining.get();
+            assertEquals(200, res.statusCode(), res.body());
+            JsonNode answers = new ObjectMapper().readTree(res.body());
+            for (int i = 0; i < reviews.size(); i++) {
+                JsonNode e = answers.get(i).get("explanations").get(0);
+                assertEquals(answers.get(i).get("label").asText(), e.get("label").asText());
+                double sum = 0;
+                for (JsonNode w : e.get("words")) {
+                    assertEquals(reviews.get(i).substring(w.get("start").asInt(), w.get("end").asInt()),
+                            w.get("word").asText());
+                    sum += w.get("attribution").asDouble();
+                }
+                double change = e.get("logit").asDouble() - e.get("baseline_logit").asDouble();
+                assertEquals(change, sum, 0.05 * Math.abs(change), "completeness, text " + i);
+                assertEquals(128, e.get("steps").asInt());
+            }
+        }
+    }
+
+    private static HttpRequest post(String url, Object body) throws Exception {
+        return HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(new ObjectMapper().writeValueAsString(body))).build();
+    }
 }

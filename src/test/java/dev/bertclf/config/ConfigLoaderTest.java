@@ -160,6 +160,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void explanationSettingsDefaultToThirtyTwoStepsAndOutOfRangeOnesAreRefusedTogether() {
+        Settings s = ConfigLoader.load(null, props());
+        assertEquals(new Settings.ExplainSettings(32, 16, 0.05), s.explain());
+        assertEquals(new Settings.ServeSettings.Explaining(4, 2, 30000, 128), s.serve().explain());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
+                props("bertclf.explain.steps", "0", "bertclf.explain.max-gap", "-1",
+                        "bertclf.serve.explain.max-texts", "0")));
+        assertEquals(3, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("explain.steps") && e.getMessage().contains("explain.max-gap")
+                && e.getMessage().contains("serve.explain.max-texts"), e.getMessage());
+    }
+
+    @Test
     void inconsistentLayerSettingsAreRefused() {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
                 props("bertclf.model.encoder-layers", "4", "bertclf.model.frozen-layers", "6")));

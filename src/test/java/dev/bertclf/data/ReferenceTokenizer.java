@@ -73,6 +73,15 @@ final class ReferenceTokenizer implements AutoCloseable {
         return List.of(hf.encode(text, false, false).getTokens());
     }
 
+    /** Each word piece's character span {@code [start, end)} in the text, as Hugging Face reports it. */
+    List<List<Integer>> spans(String text) {
+        List<List<Integer>> out = new ArrayList<>();
+        for (var span : hf.encode(text, false, false).getCharTokenSpans()) {
+            out.add(List.of(span.getStart(), span.getEnd()));
+        }
+        return out;
+    }
+
     /** Ids of a token list in a vocabulary. */
     static List<Long> ids(List<String> tokens, Map<String, Integer> vocab) {
         List<Long> out = new ArrayList<>(tokens.size());

@@ -129,6 +129,55 @@ class TokenizerParityTest {
         assertTrue(otherDiffers >= 10, "this test can fail: the other casing differs on " + otherDiffers + " texts");
     }
 
+    /** Our spans, in the reference's unit: Unicode code points (Hugging Face's character offsets). */
+    static List<List<Integer>> spansInCodePoints(String text, List<BertWordPieceTokenizer.Piece> pieces) {
+        return pieces.stream().map(p -> List.of(text.codePointCount(0, p.start()), text.codePointCount(0, p.end())))
+                .toList();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("zooModels")
+    void everyWordPieceSpansTheCharactersTheReferenceSaysOnAccentsCjkEmojiAndUnknownWords(String model,
+                                                                                     HfNormalizer published)
+            throws Exception {
+        Path vocabFile = RealBert.cached(model).resolve(PretrainedBert.VOCAB_FILE);
+        BertWordPieceTokenizer ours = new BertWordPieceTokenizer(BertWordPieceTokenizer.readVocab(vocabFile),
+                RealBert.descriptor(model).normalization());
+        int unknown = 0;
+        try (ReferenceTokenizer ref = new ReferenceTokenizer(vocabFile, published, tmp)) {
+            for (String text : manyLanguages()) {
+                List<BertWordPieceTokenizer.Piece> pieces = ours.pieces(text);
+                assertEquals(ref.spans(text), spansInCodePoints(text, pieces), () -> model + ", text: " + text
+                        + "\nreference: " + ref.tokens(text) + "\nours: " + pieces);
+                unknown += (int) pieces.stream().filter(p -> p.token().equals(BertWordPieceTokenizer.UNK)).count();
+            }
+        }
+        assertTrue(unknown > 0, "the texts hold words read as [UNK]");
+    }
+
+    @Test
+    void theFeaturizersPiecesAreTheTokensItFeedsWithSpansIntoTheOriginalText() throws Exception {
+        Featurizer truncating = new Featurizer(RealBert.load().vocab(), RealBert.descriptor().normalization(),
+                new FeatureSettings(64, Truncation.HEAD_TAIL, 0.25, Padding.BATCH, true));
+        List<String> texts = new ArrayList<>(RealBert.reviews(RealBert.IMDB_TEST, 10).stream()
+                .map(LabeledText::text).toList());
+        texts.add("Great<br /><br />film, <BR/>really. Café 😍 电影");
+        for (String text : texts) {
+            List<BertWordPieceTokenizer.Piece> pieces = truncating.pieces(text);
+            assertEquals(truncating.tokens(text), pieces.stream().map(BertWordPieceTokenizer.Piece::token).toList());
+            for (BertWordPieceTokenizer.Piece p : pieces.subList(1, pieces.size() - 1)) {
+                String covered = text.substring(p.start(), p.end());
+                String piece = p.token().replace("##", "");
+                assertTrue(p.token().equals(BertWordPieceTokenizer.UNK)
+                                || java.text.Normalizer.normalize(covered.toLowerCase(), java.text.Normalizer.Form.NFD)
+                                .replaceAll("\\p{Mn}", "").equals(piece),
+                        () -> p + " covers '" + covered + "' in: " + text);
+            }
+        }
+        assertEquals("film", texts.get(texts.size() - 1).substring(truncating.pieces(texts.get(texts.size() - 1))
+                .get(2).start(), truncating.pieces(texts.get(texts.size() - 1)).get(2).end()));
+    }
+
     @Test
     void realReviewsGetTheReferenceIds() throws Exception {
         List<LabeledText> reviews = new ArrayList<>(RealBert.reviews(RealBert.IMDB_TRAIN, 1000));

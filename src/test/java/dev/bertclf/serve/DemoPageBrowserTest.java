@@ -107,4 +107,41 @@ class DemoPageBrowserTest {
             }
         }
     }
+
+    @Test
+    void explainColoursEachWordByItsAttributionWithALegendAndTheGap() throws Exception {
+        ChromeDriverService service = browserService();
+        try (ServerFixture fx = new ServerFixture(() -> ServerFixture.explainingCandidate("explaining-run",
+                ServerFixture::fakeModel, ServerFixture.fakeExplaining(text -> {
+                })))) {
+            WebDriver driver = browser(service);
+            try {
+                driver.get(fx.base + "/");
+                WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(20));
+                wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "explaining-run"));
+                String text = "A good film with a bad end.";
+                driver.findElement(By.id("text")).sendKeys(text);
+                driver.findElement(By.id("explain")).click();
+                wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("explanation")));
+                assertEquals("positive", driver.findElement(By.id("label")).getText(), "the prediction too");
+                List<WebElement> words = driver.findElements(By.cssSelector("#explained mark"));
+                assertEquals(List.of("A", "good", "film", "with", "a", "bad", "end."),
+                        words.stream().map(WebElement::getText).toList());
+                assertEquals(text, driver.findElement(By.cssSelector("#explained p")).getText(), "the text as typed");
+                // the fake gives "good" +1 and "bad" -1 toward positive: orange and blue at full depth, the rest white
+                assertEquals("rgba(240, 160, 102, 1)", words.get(1).getCssValue("background-color"));
+                assertEquals("rgba(158, 185, 229, 1)", words.get(5).getCssValue("background-color"));
+                assertEquals("rgba(255, 255, 255, 1)", words.get(2).getCssValue("background-color"));
+                assertEquals(2, driver.findElements(By.cssSelector("#explanation .legend mark")).size());
+                assertTrue(driver.findElement(By.cssSelector("#explained .gap")).getText()
+                        .contains("completeness gap 0.000 at 32 steps"));
+
+                driver.findElement(By.id("classify")).click();
+                wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("explanation")));
+            } finally {
+                driver.quit();
+                service.stop();
+            }
+        }
+    }
 }

@@ -67,13 +67,32 @@ class OpenApiContractTest {
         return ServerFixture.fakeModel(texts);
     }
 
+    /** Lets a held explanation go on. */
+    static final CountDownLatch explainRelease = new CountDownLatch(1);
+
+    /** Before each pass of a stand-in explanation: "boom" fails, "hold" waits for {@link #explainRelease}. */
+    static void explainPass(String text) {
+        if (text.contains("boom")) {
+            throw new IllegalStateException("boom");
+        }
+        if (text.contains("hold")) {
+            try {
+                explainRelease.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @BeforeAll
     static void start() throws Exception {
         validator = OpenApiInteractionValidator.createForInlineApiSpecification(ApiDocs.openApi()).build();
-        next.set(ServerFixture.candidate("run-1", OpenApiContractTest::model));
+        next.set(ServerFixture.explainingCandidate("run-1", OpenApiContractTest::model,
+                ServerFixture.fakeExplaining(OpenApiContractTest::explainPass)));
         open = new ServerFixture(next::get, "serve.max-texts=2", "serve.max-text-chars=100",
                 "serve.max-body-bytes=2000", "serve.predict-timeout-ms=500", "serve.shutdown-grace-ms=500",
-                "serve.batching.queue-capacity=2", "serve.batching.max-batch-size=1");
+                "serve.batching.queue-capacity=2", "serve.batching.max-batch-size=1", "serve.explain.max-texts=2",
+                "serve.explain.timeout-ms=500", "serve.explain.max-concurrent=2");
         Path keys = dir.resolve("keys");
         Files.writeString(keys, AccessControlTest.sha256(KEY) + "\n");
         keyed = new ServerFixture(ServerFixture::fakeModel, "serve.api-keys-file=" + keys, "serve.open-routes=");
@@ -83,6 +102,7 @@ class OpenApiContractTest {
     @AfterAll
     static void stop() {
         release.countDown();
+        explainRelease.countDown();
         open.close();
         keyed.close();
         System.out.println("Statuses checked against the document: " + seen);
@@ -166,7 +186,7 @@ class OpenApiContractTest {
         assertEquals(401, check("POST", "/predict", keyed.predict("{\"text\": \"good\"}")));
         assertEquals(200, check("POST", "/predict", keyed.predict("{\"text\": \"good\"}",
                 "Authorization", "Bearer " + KEY)));
-        assertEquals(408, slowBody());
+        assertEquals(408, slowBody("/predict"));
         // the pass thread held by one request: the next waits in the queue and times out (503), a third finds the
         // queue full (429)
         CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> send("hold"));
@@ -180,6 +200,41 @@ class OpenApiContractTest {
         release.countDown();
     }
 
+    @Test
+    void everyAnswerOfExplainMatchesTheDocument() throws Exception {
+        assertEquals(200, check("POST", "/explain", open.explain("{\"text\": \"a good film\"}")));
+        assertEquals(200, check("POST", "/explain", open.explain("{\"texts\": [\"good\", \"bad\"]}")));
+        assertEquals(200, check("POST", "/explain", open.explain("{\"text\": \"good\", \"label\": \"negative\"}")));
+        assertEquals(400, check("POST", "/explain", open.explain("{\"text\": \"good\", \"label\": \"great\"}")));
+        assertEquals(400, check("POST", "/explain", open.explain("{\"text\": ")));
+        assertEquals(413, check("POST", "/explain", open.explain("{\"texts\": [\"a\", \"b\", \"c\"]}")));
+        assertEquals(415, check("POST", "/explain", open.post("/explain", "text/plain", "{}")));
+        assertEquals(405, check("GET", "/explain", open.get("/explain")));
+        assertEquals(500, check("POST", "/explain", open.explain("{\"text\": \"boom\"}")));
+        assertEquals(401, check("POST", "/explain", keyed.explain("{\"text\": \"good\"}")));
+        assertEquals(501, check("POST", "/explain", keyed.explain("{\"text\": \"good\"}",
+                "Authorization", "Bearer " + KEY)));
+        assertEquals(408, slowBody("/explain"));
+        // the pass thread held by one explanation: the next waits and times out (503), a third finds both
+        // explanation permits taken (429)
+        CompletableFuture<HttpResponse<String>> held = CompletableFuture.supplyAsync(() -> explain("hold"));
+        Thread.sleep(100);
+        CompletableFuture<HttpResponse<String>> queued = CompletableFuture.supplyAsync(() -> explain("queued"));
+        Thread.sleep(100);
+        assertEquals(429, check("POST", "/explain", explain("refused")));
+        assertEquals(503, check("POST", "/explain", queued.get()));
+        assertEquals(503, check("POST", "/explain", held.get()));
+        explainRelease.countDown();
+    }
+
+    private static HttpResponse<String> explain(String text) {
+        try {
+            return open.explain("{\"text\": \"" + text + "\"}");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static HttpResponse<String> send(String text) {
         try {
             return open.predict("{\"texts\": [\"" + text + "\"]}");
@@ -189,10 +244,10 @@ class OpenApiContractTest {
     }
 
     /** A body sent a byte at a time, slower than serve.min-request-data-rate: the answer is checked too. */
-    private static int slowBody() throws Exception {
+    private static int slowBody(String path) throws Exception {
         try (Socket s = ServerLimitsTest.connect(open)) {
             OutputStream out = s.getOutputStream();
-            out.write(("POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 100\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             Thread trickle = new Thread(() -> {
@@ -221,7 +276,7 @@ class OpenApiContractTest {
             if (head.toLowerCase(Locale.ROOT).contains("transfer-encoding: chunked")) {
                 body = body.substring(body.indexOf("\r\n") + 2, body.lastIndexOf("\r\n0\r\n"));
             }
-            return check("POST", "/predict", Integer.parseInt(head.split(" ")[1]), contentType, body, Map.of());
+            return check("POST", path, Integer.parseInt(head.split(" ")[1]), contentType, body, Map.of());
         }
     }
 

@@ -40,6 +40,48 @@ final class ServerFixture implements AutoCloseable {
                         "precision", "fp32")));
     }
 
+    /**
+     * A stand-in explainer in two passes per text: its words split at spaces, "good" +1 and "bad" -1 toward the
+     * label explained (negated for "negative"), others 0; {@code eachPass} runs before each pass (to fail or hold).
+     */
+    static Explaining fakeExplaining(java.util.function.Consumer<String> eachPass) {
+        return (text, label, unit) -> new Explaining.Steps() {
+            int passes;
+
+            @Override
+            public boolean step() {
+                eachPass.accept(text);
+                return ++passes == 2;
+            }
+
+            @Override
+            public dev.bertclf.model.Explainer.Explained result() {
+                float[] p = fakeModel(List.of(text))[0];
+                int chosen = label != null ? LABELS.indexOf(label) : Task.argMax(p);
+                double sign = chosen == 0 ? -1 : 1;
+                List<dev.bertclf.model.Explainer.Word> words = new java.util.ArrayList<>();
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\S+").matcher(text);
+                double total = 0;
+                while (m.find()) {
+                    double a = m.group().contains("good") ? sign : m.group().contains("bad") ? -sign : 0;
+                    words.add(new dev.bertclf.model.Explainer.Word(m.group(), m.start(), m.end(), a));
+                    total += a;
+                }
+                return new dev.bertclf.model.Explainer.Explained(text, p, List.of(
+                        new dev.bertclf.model.Explainer.Explanation(LABELS.get(chosen), p[chosen], words, List.of(),
+                                new double[0], total, 0, 0, 32)));
+            }
+        };
+    }
+
+    /** {@link #candidate} that explains with {@code explaining}. */
+    static ModelReloader.Candidate explainingCandidate(String id, Predictor predictor, Explaining explaining) {
+        return new ModelReloader.Candidate(id, () -> new ServedModel(id, Task.singleLabel(LABELS), predictor,
+                Map.of("model", id, "task", "single-label", "labels", LABELS, "base_model", "bert-base-uncased",
+                        "base_model_description", "English", "precision", "fp32"), () -> {
+        }, () -> explaining));
+    }
+
     /** Thresholds of {@link #multiLabelCandidate}: neutral is chosen from 0.3 on, the others from 0.5. */
     static final double[] THRESHOLDS = {0.5, 0.3, 0.5};
 
@@ -82,6 +124,10 @@ final class ServerFixture implements AutoCloseable {
 
     HttpResponse<String> predict(String json, String... headers) throws Exception {
         return post("/predict", "application/json", json, headers);
+    }
+
+    HttpResponse<String> explain(String json, String... headers) throws Exception {
+        return post("/explain", "application/json", json, headers);
     }
 
     HttpResponse<String> get(String path, String... headers) throws Exception {

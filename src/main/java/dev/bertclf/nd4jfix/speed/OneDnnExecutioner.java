@@ -78,8 +78,15 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
             }
             INDArray x = in.get(0), y = in.get(1), eps = in.get(2);
             // libnd4j's matmul_bp: these two matmuls
-            products = new Product[] {Product.of(eps, y, out.get(0), tz, !ty, tx, alpha, beta),
-                    Product.of(x, eps, out.get(1), !tx, tz, ty, alpha, beta)};
+            Product dx = Product.of(eps, y, out.get(0), tz, !ty, tx, alpha, beta);
+            Product dy = Product.of(x, eps, out.get(1), !tx, tz, ty, alpha, beta);
+            if (InputGradientsOnly.skips(y)) {
+                products = new Product[] {dx};
+            } else if (InputGradientsOnly.skips(x)) {
+                products = new Product[] {dy};
+            } else {
+                products = new Product[] {dx, dy};
+            }
         }
         Int8Products.QuantizedWeights int8 = Int8Products.scope();
         if (int8 != null && MATMUL.equals(op.opName()) && inputsAreFloat(products)) {
@@ -90,12 +97,34 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         }
         if (Bf16Products.active() && inputsAreFloat(products)) {
             if (runInBf16(op, context, products)) {
-                return true;
+                return skipped(op, products);
             }
             Bf16Products.FELL_BACK.addAndGet(products.length);
             return false; // libnd4j computes them in float32
         }
-        return runAll(op, context, products, Product::prepare, OneDnnKernels.PRODUCTS);
+        if (runAll(op, context, products, Product::prepare, OneDnnKernels.PRODUCTS)) {
+            return skipped(op, products);
+        }
+        // the one product of a matmul_bp whose other half is skipped, where oneDNN does not take it (float32 rank 2
+        // is left to libnd4j's BLAS): ND4J's gemm, the BLAS call libnd4j's matmul makes
+        return MATMUL_BP.equals(op.opName()) && products.length == 1 && runWithNd4j(products[0])
+                && skipped(op, products);
+    }
+
+    private static boolean runWithNd4j(Product p) {
+        if (p.a.rank() != 2 || p.b.rank() != 2 || p.c.rank() != 2) {
+            return false;
+        }
+        Nd4j.gemm(p.a, p.b, p.c, p.ta, p.tb, p.alpha, p.beta);
+        return true;
+    }
+
+    /** Counts a {@code matmul_bp} product left out by {@link InputGradientsOnly}; true. */
+    private static boolean skipped(CustomOp op, Product[] products) {
+        if (MATMUL_BP.equals(op.opName()) && products.length == 1) {
+            InputGradientsOnly.SKIPPED.incrementAndGet();
+        }
+        return true;
     }
 
     /**
