@@ -301,7 +301,7 @@ public final class PredictionServer implements AutoCloseable {
         MicroBatcher b = requireBatcher();
         Texts in = readTexts(req, res, settings.maxTexts());
         List<String> inputs = in.texts();
-        MicroBatcher.Answer a = await(req, b.submit(inputs), settings.predictTimeoutMs());
+        MicroBatcher.Answer a = await(req, b.submit(inputs), settings.predictTimeoutMs(), "prediction");
         accessLog.answered(req, a);
         metrics.waited(a.queuedNanos());
         List<Map<String, Object>> out = new ArrayList<>();
@@ -383,8 +383,8 @@ public final class PredictionServer implements AutoCloseable {
                 return done;
             }
         };
-        MicroBatcher.Done<List<Explainer.Explained>> d = awaitWork(req, b.submitWork(work),
-                settings.explain().timeoutMs());
+        MicroBatcher.Done<List<Explainer.Explained>> d = await(req, b.submitWork(work),
+                settings.explain().timeoutMs(), "explanation");
         List<Map<String, Object>> out = new ArrayList<>();
         for (Explainer.Explained e : d.result()) {
             Map<String, Object> a = answer(d.model(), e.probabilities());
@@ -392,26 +392,6 @@ public final class PredictionServer implements AutoCloseable {
             out.add(a);
         }
         return in.one() ? out.get(0) : out;
-    }
-
-    /** {@link #await} for work: on timeout the work is cancelled, and dropped at its next unit. */
-    private static <T> MicroBatcher.Done<T> awaitWork(Request req, CompletableFuture<MicroBatcher.Done<T>> f,
-                                                      long timeoutMs) {
-        try {
-            return f.get(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            req.attribute(TIMED_OUT, true);
-            throw new ApiException(503, "explanation timed out after " + timeoutMs + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(503, "interrupted");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ApiException refused) {
-                throw refused;
-            }
-            throw new IllegalStateException("explanation failed", e.getCause());
-        }
     }
 
     private String checkText(JsonNode n, String field) {
@@ -449,14 +429,17 @@ public final class PredictionServer implements AutoCloseable {
         return a;
     }
 
-    /** Waits for a prediction; on timeout the request is cancelled, so the batcher drops it if not yet begun. */
-    private static MicroBatcher.Answer await(Request req, CompletableFuture<MicroBatcher.Answer> f, long timeoutMs) {
+    /**
+     * Waits for a prediction or an explanation ({@code what}); on timeout the request is cancelled, so the batcher
+     * drops it if not yet begun (an explanation at its next unit).
+     */
+    private static <T> T await(Request req, CompletableFuture<T> f, long timeoutMs, String what) {
         try {
             return f.get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             f.cancel(false);
             req.attribute(TIMED_OUT, true);
-            throw new ApiException(503, "prediction timed out after " + timeoutMs + " ms");
+            throw new ApiException(503, what + " timed out after " + timeoutMs + " ms");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(503, "interrupted");
@@ -464,7 +447,7 @@ public final class PredictionServer implements AutoCloseable {
             if (e.getCause() instanceof ApiException refused) {
                 throw refused;
             }
-            throw new IllegalStateException("prediction failed", e.getCause());
+            throw new IllegalStateException(what + " failed", e.getCause());
         }
     }
 
