@@ -147,8 +147,8 @@ class ServeAppTest {
         RunFolder run = RealBert.tinyRun();
         List<String> reviews = RealBert.reviews(RealBert.IMDB_TEST, 2).stream().map(LabeledText::text).toList();
         try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + run.dir(),
-                "serve.warmup-passes=0", "explain.steps=128", "explain.max-gap=0",
-                "serve.explain.unit-word-pieces=64"))) {
+                "serve.warmup-passes=0", "explain.steps=64", "explain.max-gap=0",
+                "serve.explain.unit-word-pieces=64", "serve.explain.timeout-ms=300000"))) {
             HttpClient client = HttpClient.newHttpClient();
             String base = "http://127.0.0.1:" + server.port();
             var explaining = client.sendAsync(post(base + "/explain", Map.of("texts", reviews)),
@@ -172,7 +172,7 @@ class ServeAppTest {
                 }
                 double change = e.get("logit").asDouble() - e.get("baseline_logit").asDouble();
                 assertEquals(change, sum, 0.05 * Math.abs(change), "completeness, text " + i);
-                assertEquals(128, e.get("steps").asInt());
+                assertEquals(64, e.get("steps").asInt());
             }
         }
     }
