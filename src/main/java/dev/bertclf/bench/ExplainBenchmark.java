@@ -2,6 +2,7 @@ package dev.bertclf.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
+import dev.bertclf.data.Featurizer;
 import dev.bertclf.model.CpuReport;
 import dev.bertclf.model.Explainer;
 import dev.bertclf.run.RunFolder;
@@ -31,12 +32,10 @@ public final class ExplainBenchmark {
     /** Texts of the run's inference length whose word pieces are within 8 of {@code pieces}. */
     public static List<String> ofLength(RunFolder run, List<String> texts, int pieces, int n) {
         List<String> out = new ArrayList<>();
-        try (Explainer e = run.explainer(Settings.Precision.FP32, new Settings.ExplainSettings(1, 1, 0))) {
-            for (String t : texts) {
-                int length = e.start(t, null, 1).wordPieces();
-                if (Math.abs(length - pieces) <= 8 && out.size() < n) {
-                    out.add(t);
-                }
+        Featurizer featurizer = run.featurizer();
+        for (String t : texts) {
+            if (Math.abs(featurizer.pieces(t).size() - pieces) <= 8 && out.size() < n) {
+                out.add(t);
             }
         }
         return out;

@@ -112,11 +112,16 @@ public final class Classifier implements AutoCloseable {
 
     /** Runs the inference path ({@code probs}) of a classifier graph in float32. */
     public static INDArray probabilities(SameDiff sd, Featurizer.Batch b) {
+        return sd.output(placeholders(b), GraphNames.PROBS).get(GraphNames.PROBS);
+    }
+
+    /** A batch's features as a classifier graph's placeholders (a new, modifiable map). */
+    static Map<String, INDArray> placeholders(Featurizer.Batch b) {
         Map<String, INDArray> ph = new HashMap<>();
         ph.put(GraphNames.INPUT_IDS, b.inputIds());
         ph.put(GraphNames.INPUT_MASK, b.inputMask());
         ph.put(GraphNames.SEGMENT_IDS, b.segmentIds());
-        return sd.output(ph, GraphNames.PROBS).get(GraphNames.PROBS);
+        return ph;
     }
 
     @Override

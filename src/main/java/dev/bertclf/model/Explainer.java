@@ -17,7 +17,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,16 +106,8 @@ public final class Explainer implements AutoCloseable {
     /** The lookup's output shape after batch and position, from one pass of a one-token batch. */
     private long[] lookupShape(String lookup) {
         Featurizer.Batch b = featurizer.featurize(List.of("a"));
-        long[] shape = sd.output(placeholders(b), lookup).get(lookup).shape();
+        long[] shape = sd.output(Classifier.placeholders(b), lookup).get(lookup).shape();
         return java.util.Arrays.copyOfRange(shape, 2, shape.length);
-    }
-
-    private static Map<String, INDArray> placeholders(Featurizer.Batch b) {
-        Map<String, INDArray> ph = new HashMap<>();
-        ph.put(GraphNames.INPUT_IDS, b.inputIds());
-        ph.put(GraphNames.INPUT_MASK, b.inputMask());
-        ph.put(GraphNames.SEGMENT_IDS, b.segmentIds());
-        return ph;
     }
 
     /** A word of the text (as the tokenizer split it), its characters {@code [start, end)} and its attribution. */
@@ -190,7 +181,7 @@ public final class Explainer implements AutoCloseable {
 
     /** Explains the score of {@code label} (one of the task's labels), or of what was chosen when it is null. */
     public synchronized Explained explain(String text, String label) {
-        Job job = start(text, label, settings.batchSize() * 1_000_000L);
+        Job job = start(text, label, Long.MAX_VALUE);
         while (!job.step()) {
             // each step is one forward+backward pass
         }
@@ -217,7 +208,7 @@ public final class Explainer implements AutoCloseable {
         private final String text;
         private final String label;
         private final int pointsPerPass;
-        private List<Piece> pieces;
+        private final List<Piece> pieces;
         private INDArray x;
         private INDArray baseline;
         private INDArray difference;
@@ -235,18 +226,13 @@ public final class Explainer implements AutoCloseable {
         private Job(String text, String label, long unitWordPieces) {
             this.text = text;
             this.label = label;
-            long perText = Math.max(1, featurizer.pieces(text).size());
-            this.pointsPerPass = (int) Math.max(1, Math.min(settings.batchSize(), unitWordPieces / perText));
-        }
-
-        /** The text's word pieces as fed, [CLS] and [SEP] included (after the first step). */
-        public int wordPieces() {
-            return pieces == null ? featurizer.pieces(text).size() : pieces.size();
+            this.pieces = featurizer.pieces(text);
+            this.pointsPerPass = (int) Math.max(1, Math.min(settings.batchSize(), unitWordPieces / pieces.size()));
         }
 
         /** Runs the next pass; true once the explanation is complete. */
         public boolean step() {
-            if (pieces == null) {
+            if (x == null) {
                 begin();
             } else {
                 integrate();
@@ -263,11 +249,10 @@ public final class Explainer implements AutoCloseable {
 
         /** The first pass: the text and its baseline forward, which gives the probabilities and what to explain. */
         private void begin() {
-            pieces = featurizer.pieces(text);
             x = embeddings(pieces);
             baseline = baseline(x);
             difference = x.sub(baseline);
-            Map<String, INDArray> ph = placeholders(batchOf(pieces, 2));
+            Map<String, INDArray> ph = Classifier.placeholders(batchOf(pieces, 2));
             ph.put(EMBEDDINGS, embeddingsInput(Nd4j.stack(0, x, baseline)));
             Map<String, INDArray> out = inPrecision(() -> sd.output(ph, GraphNames.LOGITS, GraphNames.PROBS));
             probabilities = out.get(GraphNames.PROBS).getRow(0).toFloatVector();
@@ -301,7 +286,7 @@ public final class Explainer implements AutoCloseable {
             for (int k = 0; k < n; k++) {
                 points.get(NDArrayIndex.point(k)).assign(difference.mul(rule.getPoint(from + k)).addi(baseline));
             }
-            Map<String, INDArray> ph = placeholders(batchOf(pieces, n));
+            Map<String, INDArray> ph = Classifier.placeholders(batchOf(pieces, n));
             ph.put(EMBEDDINGS, embeddingsInput(points));
             INDArray oneHot = Nd4j.zeros(DataType.FLOAT, n, task.labels().size());
             oneHot.getColumn(target).assign(1);
@@ -343,13 +328,13 @@ public final class Explainer implements AutoCloseable {
         INDArray x = embeddings(pieces);
         INDArray baseline = baseline(x);
         INDArray difference = x.sub(baseline);
-        Map<String, INDArray> ph = placeholders(batchOf(pieces, 1));
+        Map<String, INDArray> ph = Classifier.placeholders(batchOf(pieces, 1));
         ph.put(EMBEDDINGS, embeddingsInput(Nd4j.expandDims(difference.mul(alpha).addi(baseline), 0)));
         INDArray oneHot = Nd4j.zeros(DataType.FLOAT, 1, task.labels().size());
         oneHot.putScalar(0, target, 1);
         ph.put(TARGET, oneHot);
         INDArray gradient = sd.calculateGradients(ph, EMBEDDINGS).get(EMBEDDINGS).reshape(difference.shape());
-        Map<String, INDArray> ends = placeholders(batchOf(pieces, 2));
+        Map<String, INDArray> ends = Classifier.placeholders(batchOf(pieces, 2));
         ends.put(EMBEDDINGS, embeddingsInput(Nd4j.stack(0, difference.mul(alpha + h).addi(baseline),
                 difference.mul(alpha - h).addi(baseline))));
         INDArray logits = sd.output(ends, GraphNames.LOGITS).get(GraphNames.LOGITS);

@@ -203,8 +203,7 @@ public record RunFolder(Path dir) {
      */
     public Classifier classifier(Settings.Precision precision) {
         requireServable();
-        ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
-        Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features().atInference());
+        Featurizer featurizer = featurizer();
         SameDiff sd = SavedGraphs.load(file(MODEL));
         for (String name : List.of(GraphNames.INPUT_IDS, GraphNames.INPUT_MASK, GraphNames.SEGMENT_IDS,
                 GraphNames.PROBS)) {
@@ -221,10 +220,17 @@ public record RunFolder(Path dir) {
      */
     public Explainer explainer(Settings.Precision precision, Settings.ExplainSettings settings) {
         requireServable();
-        ModelDescriptor base = ModelDescriptor.load(file(BASE_MODEL));
-        Featurizer featurizer = new Featurizer(file(VOCAB), base.normalization(), settings().features().atInference());
-        return new Explainer(SavedGraphs.load(file(MODEL)), base.tensors().wordEmbeddings(), featurizer, task(),
-                precision, settings);
+        return new Explainer(SavedGraphs.load(file(MODEL)), ModelDescriptor.load(file(BASE_MODEL)).tensors()
+                .wordEmbeddings(), featurizer(), task(), precision, settings);
+    }
+
+    /**
+     * How the run's classifier reads texts: its vocabulary, its base model's casing, its feature settings at the
+     * inference length.
+     */
+    public Featurizer featurizer() {
+        return new Featurizer(file(VOCAB), ModelDescriptor.load(file(BASE_MODEL)).normalization(),
+                settings().features().atInference());
     }
 
     /**

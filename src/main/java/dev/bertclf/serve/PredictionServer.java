@@ -251,15 +251,20 @@ public final class PredictionServer implements AutoCloseable {
 
     private Object predictWithPermit(Request req, Response res) {
         requireBatcher();
-        if (!predictions.tryAcquire()) {
+        return withPermit(predictions, res, settings.maxConcurrentPredictions() + " predictions already in progress",
+                () -> predict(req, res));
+    }
+
+    /** Runs {@code work} holding one of {@code permits}; 429 (with Retry-After) when none is free. */
+    private static Object withPermit(Semaphore permits, Response res, String busy, Supplier<Object> work) {
+        if (!permits.tryAcquire()) {
             res.header("Retry-After", "1");
-            throw new ApiException(429, "server busy: " + settings.maxConcurrentPredictions()
-                    + " predictions already in progress");
+            throw new ApiException(429, "server busy: " + busy);
         }
         try {
-            return predict(req, res);
+            return work.get();
         } finally {
-            predictions.release();
+            permits.release();
         }
     }
 
@@ -313,25 +318,9 @@ public final class PredictionServer implements AutoCloseable {
 
     private Object explainWithPermit(Request req, Response res) {
         requireBatcher();
-        if (!explanations.tryAcquire()) {
-            res.header("Retry-After", "1");
-            throw new ApiException(429, "server busy: " + settings.explain().maxConcurrent()
-                    + " explanations already in progress");
-        }
-        try {
-            if (!predictions.tryAcquire()) {
-                res.header("Retry-After", "1");
-                throw new ApiException(429, "server busy: " + settings.maxConcurrentPredictions()
-                        + " predictions and explanations already in progress");
-            }
-            try {
-                return explain(req, res);
-            } finally {
-                predictions.release();
-            }
-        } finally {
-            explanations.release();
-        }
+        return withPermit(explanations, res, settings.explain().maxConcurrent() + " explanations already in progress",
+                () -> withPermit(predictions, res, settings.maxConcurrentPredictions()
+                        + " predictions and explanations already in progress", () -> explain(req, res)));
     }
 
     /**

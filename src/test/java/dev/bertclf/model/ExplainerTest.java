@@ -195,8 +195,7 @@ class ExplainerTest {
         }
         assertTrue(changed >= 16, "the head, the pooler and the last encoder layer: " + changed + " weights");
         ModelDescriptor base = ModelDescriptor.load(run.file(RunFolder.BASE_MODEL));
-        Featurizer featurizer = new Featurizer(run.file(RunFolder.VOCAB), base.normalization(),
-                run.settings().features().atInference());
+        Featurizer featurizer = run.featurizer();
         List<Double> random = new ArrayList<>();
         try (Explainer explainer = new Explainer(randomised, base.tensors().wordEmbeddings(), featurizer, run.task(),
                 Precision.FP32, new ExplainSettings(16, 16, 0))) {
