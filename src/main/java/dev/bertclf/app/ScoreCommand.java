@@ -13,7 +13,8 @@ import java.nio.file.Path;
 /**
  * {@code Score <run-folder> <input> <output>}: batch scoring on Apache Spark ({@code local[*]} unless
  * {@code spark.master} is set). The output holds every input column but the text, the label and {@code p_<label>}
- * for each class; it appears only when complete.
+ * for each class, and with {@code score.explain.top-k > 0} the words that weighed most in each row's label; it
+ * appears only when complete.
  */
 public final class ScoreCommand {
     private ScoreCommand() {
@@ -28,7 +29,7 @@ public final class ScoreCommand {
             Settings s = SparkScoring.executorsRunHere() ? ConfigLoader.load(null)
                     : ConfigLoader.loadForRemoteExecutors(null);
             ScoreJob job = new ScoreJob(run, args[1], args[2], data.textColumn(), data.badRows(), s.score(),
-                    s.inference().precision());
+                    s.inference().precision(), s.explain());
             try (SparkSession spark = SparkScoring.session("Score " + run.id())) {
                 ScoreReport r = SparkScoring.score(spark, job);
                 System.out.printf("Scored %d of %d rows (%d skipped) into %s (%s) in %.1f s: %.2f rows/s%n",

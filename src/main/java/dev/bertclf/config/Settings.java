@@ -464,17 +464,28 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param batchSize interpolation points per forward+backward pass
      * @param maxGap    relative completeness gap above which the steps are doubled once; 0: never
      */
-    public record ExplainSettings(int steps, int batchSize, double maxGap) {
+    public record ExplainSettings(int steps, int batchSize, double maxGap) implements java.io.Serializable {
         static ExplainSettings read(ConfigValues v) {
             return new ExplainSettings(v.intIn("explain.steps", 1, 1024), v.intIn("explain.batch-size", 1, 1024),
                     v.doubleIn("explain.max-gap", 0, 10));
         }
     }
 
-    public record ScoreSettings(int batchSize, OutputFormat format, boolean overwrite, int threads) {
+    /**
+     * @param explainTopK    words with the largest attributions added to each row (0: no explanations)
+     * @param explainMaxRows most rows a job explains (0: no limit)
+     */
+    public record ScoreSettings(int batchSize, OutputFormat format, boolean overwrite, int threads, int explainTopK,
+                                int explainMaxRows) {
         static ScoreSettings read(ConfigValues v) {
             return new ScoreSettings(v.intIn("score.batch-size", 1, 4096), v.choice("score.format", OutputFormat.class),
-                    v.bool("score.overwrite"), v.intIn("score.threads", 0, 1024));
+                    v.bool("score.overwrite"), v.intIn("score.threads", 0, 1024),
+                    v.intIn("score.explain.top-k", 0, 1000), v.intIn("score.explain.max-rows", 0, Integer.MAX_VALUE));
+        }
+
+        /** Scoring without explanations. */
+        public static ScoreSettings of(int batchSize, OutputFormat format, boolean overwrite, int threads) {
+            return new ScoreSettings(batchSize, format, overwrite, threads, 0, 0);
         }
     }
 

@@ -112,6 +112,15 @@ public final class Explainer implements AutoCloseable {
 
     /** A word of the text (as the tokenizer split it), its characters {@code [start, end)} and its attribution. */
     public record Word(String text, int start, int end, double attribution) {
+        /** As the JSON outputs write it: {@code word}, {@code start}, {@code end}, {@code attribution}. */
+        Map<String, Object> toMap() {
+            Map<String, Object> word = new LinkedHashMap<>();
+            word.put("word", text);
+            word.put("start", start);
+            word.put("end", end);
+            word.put("attribution", attribution);
+            return word;
+        }
     }
 
     /**
@@ -154,20 +163,35 @@ public final class Explainer implements AutoCloseable {
                 one.put("baseline_logit", x.baselineLogit());
                 one.put("completeness_gap", x.gap());
                 one.put("steps", x.steps());
-                List<Map<String, Object>> words = new ArrayList<>();
-                for (Word w : x.words()) {
-                    Map<String, Object> word = new LinkedHashMap<>();
-                    word.put("word", w.text());
-                    word.put("start", w.start());
-                    word.put("end", w.end());
-                    word.put("attribution", w.attribution());
-                    words.add(word);
-                }
-                one.put("words", words);
+                one.put("words", x.words().stream().map(Word::toMap).toList());
                 all.add(one);
             }
             m.put("explanations", all);
             return m;
+        }
+
+        /**
+         * The {@code k} words of each explanation with the largest attributions, of either sign, largest first: as
+         * Score's {@code top_words} column holds them ({@code label}, {@code word}, {@code start}, {@code end},
+         * {@code attribution}).
+         */
+        public List<Map<String, Object>> topWords(int k) {
+            List<Map<String, Object>> top = new ArrayList<>();
+            for (Explanation x : explanations) {
+                x.words().stream().sorted(java.util.Comparator.comparingDouble((Word w) -> -Math.abs(w.attribution())))
+                        .limit(k).forEach(w -> {
+                            Map<String, Object> word = new LinkedHashMap<>();
+                            word.put("label", x.label());
+                            word.putAll(w.toMap());
+                            top.add(word);
+                        });
+            }
+            return top;
+        }
+
+        /** The largest completeness gap of the explanations. */
+        public double largestGap() {
+            return explanations.stream().mapToDouble(Explanation::gap).max().orElse(0);
         }
     }
 

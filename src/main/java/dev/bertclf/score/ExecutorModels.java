@@ -4,6 +4,7 @@ import dev.bertclf.config.CpuInfo;
 import dev.bertclf.config.Settings;
 import dev.bertclf.io.MallocSettings;
 import dev.bertclf.model.Classifier;
+import dev.bertclf.model.Explainer;
 import dev.bertclf.model.Task;
 import dev.bertclf.model.JvmSetup;
 import dev.bertclf.run.RunFolder;
@@ -15,10 +16,12 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -41,16 +44,28 @@ final class ExecutorModels {
      * A loaded classifier and the one thread that runs all its forward passes, whichever task asks. Spark runs
      * each task on a pool thread, and on {@code local[N]} N tasks at a time; once passes had run on two threads,
      * each took much longer with one core often idle, as in {@code Serve} (libnd4j's OpenMP
-     * runtime; docs/performance.md, "Forward passes on one thread").
+     * runtime; docs/performance.md, "Forward passes on one thread"). Its explainers (a second copy of the graph
+     * each, by explanation settings) are loaded by the first row that asks, on the pass thread too.
      *
      * @param passThreads the names of the threads that ran passes (one), for tests
      */
-    record Model(Classifier classifier, ExecutorService passes, Set<String> passThreads) {
+    record Model(RunFolder run, Settings.Precision precision, Classifier classifier, ExecutorService passes,
+                 Set<String> passThreads, Map<Settings.ExplainSettings, Explainer> explainers) {
         /** Probabilities {@code [texts.size()][labels]}, computed on the pass thread; the caller waits. */
         float[][] predict(List<String> texts) {
-            Future<float[][]> pass = passes.submit(() -> {
+            return onPassThread(() -> classifier.predict(texts));
+        }
+
+        /** The explanation of what the classifier chose for {@code text}, computed on the pass thread. */
+        Explainer.Explained explain(String text, Settings.ExplainSettings settings) {
+            return onPassThread(() -> explainers.computeIfAbsent(settings, s -> run.explainer(precision, s))
+                    .explain(text));
+        }
+
+        private <T> T onPassThread(Callable<T> work) {
+            Future<T> pass = passes.submit(() -> {
                 passThreads.add(Thread.currentThread().getName());
-                return classifier.predict(texts);
+                return work.call();
             });
             try {
                 return pass.get();
@@ -135,12 +150,14 @@ final class ExecutorModels {
         Nd4j.getEnvironment().setMaxThreads(n);
         Nd4j.factory().blas().setMaxThreads(n);
         long start = System.nanoTime();
-        Classifier c = new RunFolder(Path.of(dir)).classifier(precision);
+        RunFolder run = new RunFolder(Path.of(dir));
+        Classifier c = run.classifier(precision);
         String seconds = String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9);
         log.info("Loaded the classifier of {} in {} s, {} ND4J threads per forward pass, {} products, glibc malloc"
                 + " settings {}", dir, seconds, n, Settings.nameOf(precision),
                 MallocSettings.inEffect(System.getenv()) ? "in effect" : "NOT in effect");
-        return new Model(c, passThread(n), ConcurrentHashMap.newKeySet());
+        // the explainers are used on the pass thread alone
+        return new Model(run, precision, c, passThread(n), ConcurrentHashMap.newKeySet(), new HashMap<>());
     }
 
     private static String hostName() {

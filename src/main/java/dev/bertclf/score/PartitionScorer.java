@@ -1,6 +1,9 @@
 package dev.bertclf.score;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.config.Settings;
+import dev.bertclf.model.Explainer;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -15,17 +18,22 @@ import java.util.NoSuchElementException;
 /**
  * Scores one partition on an executor: rows are taken {@code batchSize} at a time, each batch is one forward pass
  * (padded to its longest text), and each row comes out as its kept columns, the label (the labels, joined, for a
- * multi-label run) and one probability per label. Rows stream through; a partition is never held in memory whole.
+ * multi-label run) and one probability per label, then, when {@code explainTopK > 0}, the words that weighed most in
+ * that decision ({@link dev.bertclf.model.Explainer.Explained#topWords}, as JSON) and the largest completeness gap of
+ * their explanations. Rows stream through; a partition is never held in memory whole.
  *
  * @param runDir      the run folder, readable by every executor
  * @param textIndex   position of the text column in the input rows
  * @param keptIndexes positions of the input columns copied to the output
  * @param threads     ND4J threads per forward pass (0 = the executor decides: its cores, else its machine's)
  * @param precision   the forward passes' ({@code inference.precision})
+ * @param explainTopK words per explained label added to each row (0: none)
+ * @param explain     how explanations are computed (the driver's settings)
  * @param done        rows scored so far, for the driver's progress bar
  */
 record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batchSize, int threads,
-                       Settings.Precision precision, LongAccumulator done)
+                       Settings.Precision precision, int explainTopK, Settings.ExplainSettings explain,
+                       LongAccumulator done)
         implements MapPartitionsFunction<Row, Row> {
 
     @Override
@@ -55,21 +63,39 @@ record PartitionScorer(String runDir, int textIndex, int[] keptIndexes, int batc
         };
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private void scoreBatch(ExecutorModels.Model model, Iterator<Row> rows, ArrayDeque<Row> out) {
         List<Row> batch = new ArrayList<>(batchSize);
         while (batch.size() < batchSize && rows.hasNext()) {
             batch.add(rows.next());
         }
-        float[][] probs = model.predict(batch.stream().map(r -> r.getString(textIndex)).toList());
+        List<String> texts = batch.stream().map(r -> r.getString(textIndex)).toList();
+        float[][] probs = model.predict(texts);
         int labels = model.labels().size();
+        int added = 1 + labels + (explainTopK > 0 ? 2 : 0);
         for (int i = 0; i < batch.size(); i++) {
-            Object[] values = new Object[keptIndexes.length + 1 + labels];
+            Object[] values = new Object[keptIndexes.length + added];
             for (int k = 0; k < keptIndexes.length; k++) {
                 values[k] = batch.get(i).get(keptIndexes[k]);
             }
-            values[keptIndexes.length] = model.task().decision(probs[i]);
+            int at = keptIndexes.length;
+            values[at++] = model.task().decision(probs[i]);
             for (int j = 0; j < labels; j++) {
-                values[keptIndexes.length + 1 + j] = (double) probs[i][j];
+                values[at++] = (double) probs[i][j];
+            }
+            if (explainTopK > 0) {
+                Explainer.Explained e = model.explain(texts.get(i), explain);
+                values[at++] = json(e.topWords(explainTopK));
+                values[at] = e.largestGap();
             }
             out.add(RowFactory.create(values));
         }

@@ -3,7 +3,7 @@ package dev.bertclf.score;
 import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.data.DataException;
-import dev.bertclf.model.Task;
+import dev.bertclf.model.Explainer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -71,19 +71,23 @@ public final class SparkScoring {
     public static ScoreReport score(SparkSession spark, ScoreJob job) {
         long start = System.nanoTime();
         job.run().requireServable();
-        Task task = job.run().task();
         Settings.OutputFormat format = TableFiles.outputFormat(job.output(), job.settings().format());
         TableFiles.requireFreeOutput(spark, job.output(), job.settings().overwrite());
 
         Dataset<Row> input = TableFiles.read(spark, job.input(), job.badRows());
-        List<String> kept = keptColumns(input, job, task);
+        List<String> kept = keptColumns(input, job);
         Counts counts = count(spark, input, job);
         Dataset<Row> good = job.badRows() == BadRowPolicy.SKIP ? input.filter(functions.not(emptyText(job))) : input;
+        long expected = counts.rows() - counts.skipped();
+        int threads = job.settings().threads() > 0 ? job.settings().threads()
+                : executorCores(spark.sparkContext().getConf());
+        if (job.settings().explainTopK() > 0) {
+            planExplanations(job, good, expected, threads);
+        }
 
         LongAccumulator done = spark.sparkContext().longAccumulator("rows scored");
-        long expected = counts.rows() - counts.skipped();
-        Dataset<Row> scored = spread(spark, good, expected).mapPartitions(scorer(spark, input, job, kept, done),
-                Encoders.row(outputSchema(input.schema(), kept, task)));
+        Dataset<Row> scored = spread(spark, good, expected).mapPartitions(scorer(input, job, kept, threads, done),
+                Encoders.row(outputSchema(input.schema(), kept, job)));
         try (ProgressBar bar = ProgressBars.of("Score", expected);
              AutoCloseable progress = follow(done, bar)) {
             TableFiles.writeAtomically(scored, job.output(), format, job.settings().overwrite());
@@ -97,6 +101,55 @@ public final class SparkScoring {
         }
         return new ScoreReport(counts.rows(), counts.skipped(), written, job.output(), format,
                 (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Score's columns of explanations, after the label and probabilities, when {@code score.explain.top-k > 0}. */
+    static final String TOP_WORDS = "top_words";
+    static final String COMPLETENESS_GAP = "completeness_gap";
+
+    /** The columns the output adds to the input's: the task's, and the explanations' when asked for. */
+    private static List<String> addedColumns(ScoreJob job) {
+        List<String> added = new ArrayList<>(job.run().task().outputColumns());
+        if (job.settings().explainTopK() > 0) {
+            added.addAll(List.of(TOP_WORDS, COMPLETENESS_GAP));
+        }
+        return added;
+    }
+
+    /**
+     * Refuses a job that would explain more rows than {@code score.explain.max-rows}, before anything is loaded,
+     * and says what the explanations will take: with executors in this JVM, from the time of the first row's
+     * explanation here (its model and explainer then stay loaded for the job); on a cluster, the passes a row
+     * costs, as the executors' machines are not this one.
+     */
+    private static void planExplanations(ScoreJob job, Dataset<Row> good, long rows, int threads) {
+        long most = job.settings().explainMaxRows();
+        int steps = job.explain().steps();
+        if (most > 0 && rows > most) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s has %,d rows to explain, more than "
+                    + "score.explain.max-rows = %,d: each costs about %d forward+backward passes. Raise it (0 = no "
+                    + "limit) to go on, or score without explanations (score.explain.top-k = 0)", job.input(), rows,
+                    most, steps));
+        }
+        if (!executorsRunHere()) {
+            log.info("Explaining {} rows: each costs about {} forward+backward passes of BERT (twice that when its "
+                    + "completeness gap is over explain.max-gap), one row at a time on each executor", rows, steps);
+            return;
+        }
+        String first = good.select(job.textColumn()).first().getString(0);
+        ExecutorModels.Model model = ExecutorModels.model(job.run().dir().toAbsolutePath().toString(), threads,
+                job.precision());
+        // the first explanation also loads the explainer and runs while the JVM compiles the backward pass's code
+        // (several times as long as later ones): the second is timed
+        model.explain(first, job.explain());
+        long start = System.nanoTime();
+        Explainer.Explained e = model.explain(first, job.explain());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long total = Math.round(rows * seconds);
+        Explainer.Explanation x = e.explanations().get(0);
+        log.info(String.format(Locale.ROOT, "Explaining %,d rows: about %d h %02d min %02d s on this machine, one row "
+                + "at a time (the first row took %.1f s the second time: %d word pieces, %d steps)", rows, total / 3600,
+                total / 60 % 60, total % 60, seconds, x.pieces().size(), x.steps()));
     }
 
     /** Rows per partition when the input has too few partitions: about 90 s of BERT-base on 2 cores. */
@@ -129,7 +182,7 @@ public final class SparkScoring {
     }
 
     /** Every input column except the text, checked against the columns the output adds. */
-    private static List<String> keptColumns(Dataset<Row> input, ScoreJob job, Task task) {
+    private static List<String> keptColumns(Dataset<Row> input, ScoreJob job) {
         List<String> columns = Arrays.asList(input.columns());
         if (!columns.contains(job.textColumn())) {
             throw new DataException(job.input() + " has no text column '" + job.textColumn() + "' (columns: "
@@ -141,7 +194,7 @@ public final class SparkScoring {
                     + text.dataType().simpleString() + ", not text");
         }
         List<String> kept = columns.stream().filter(c -> !c.equals(job.textColumn())).toList();
-        for (String added : task.outputColumns()) {
+        for (String added : addedColumns(job)) {
             if (kept.contains(added)) {
                 throw new DataException(job.input() + " already has a column '" + added
                         + "', which the output adds; rename it first");
@@ -199,16 +252,15 @@ public final class SparkScoring {
         return text.isNull().or(functions.trim(text).equalTo(""));
     }
 
-    private static PartitionScorer scorer(SparkSession spark, Dataset<Row> input, ScoreJob job, List<String> kept,
+    private static PartitionScorer scorer(Dataset<Row> input, ScoreJob job, List<String> kept, int threads,
                                           LongAccumulator done) {
         List<String> columns = Arrays.asList(input.columns());
         int[] keptIndexes = kept.stream().mapToInt(columns::indexOf).toArray();
-        int threads = job.settings().threads() > 0 ? job.settings().threads()
-                : executorCores(spark.sparkContext().getConf());
         log.info("Scoring {} with {} in batches of {}, {} ND4J threads per forward pass", job.input(),
                 job.run().id(), job.settings().batchSize(), threads == 0 ? "all the executor's" : threads);
         return new PartitionScorer(job.run().dir().toAbsolutePath().toString(), columns.indexOf(job.textColumn()),
-                keptIndexes, job.settings().batchSize(), threads, job.precision(), done);
+                keptIndexes, job.settings().batchSize(), threads, job.precision(), job.settings().explainTopK(),
+                job.explain(), done);
     }
 
     /**
@@ -227,13 +279,13 @@ public final class SparkScoring {
         return conf.contains("spark.executor.cores") ? conf.getInt("spark.executor.cores", 0) : 0;
     }
 
-    private static StructType outputSchema(StructType input, List<String> kept, Task task) {
+    private static StructType outputSchema(StructType input, List<String> kept, ScoreJob job) {
         List<StructField> fields = new ArrayList<>();
         kept.forEach(c -> fields.add(input.apply(c)));
-        List<String> added = task.outputColumns();
-        fields.add(DataTypes.createStructField(added.get(0), DataTypes.StringType, false));
-        added.subList(1, added.size()).forEach(c -> fields.add(DataTypes.createStructField(c, DataTypes.DoubleType,
-                false)));
+        for (String c : addedColumns(job)) {
+            boolean text = c.equals(TOP_WORDS) || fields.size() == kept.size();
+            fields.add(DataTypes.createStructField(c, text ? DataTypes.StringType : DataTypes.DoubleType, false));
+        }
         return DataTypes.createStructType(fields);
     }
 }

@@ -167,8 +167,8 @@ class MultiLabelRunTest {
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
             SparkScoring.score(spark, new ScoreJob(run, data.test().toString(), scored.toString(), "text",
-                    Settings.BadRowPolicy.FAIL, new Settings.ScoreSettings(16, Settings.OutputFormat.CSV, false, 0),
-                    Settings.Precision.FP32));
+                    Settings.BadRowPolicy.FAIL, Settings.ScoreSettings.of(16, Settings.OutputFormat.CSV, false, 0),
+                    Settings.Precision.FP32, new Settings.ExplainSettings(32, 16, 0.05)));
             List<String> columns = new ArrayList<>(List.of("id", "emotions", "labels"));
             labels.forEach(l -> columns.add("p_" + l));
             var table = spark.read().option("header", "true").csv(scored.toString());

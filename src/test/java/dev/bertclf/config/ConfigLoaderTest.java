@@ -164,12 +164,16 @@ class ConfigLoaderTest {
         Settings s = ConfigLoader.load(null, props());
         assertEquals(new Settings.ExplainSettings(32, 16, 0.05), s.explain());
         assertEquals(new Settings.ServeSettings.Explaining(4, 2, 30000, 128), s.serve().explain());
+        assertEquals(0, s.score().explainTopK(), "Score explains nothing unless asked");
+        assertEquals(1000, s.score().explainMaxRows());
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null,
                 props("bertclf.explain.steps", "0", "bertclf.explain.max-gap", "-1",
-                        "bertclf.serve.explain.max-texts", "0")));
-        assertEquals(3, e.problems().size(), e.getMessage());
+                        "bertclf.serve.explain.max-texts", "0", "bertclf.score.explain.top-k", "-1",
+                        "bertclf.score.explain.max-rows", "many")));
+        assertEquals(5, e.problems().size(), e.getMessage());
         assertTrue(e.getMessage().contains("explain.steps") && e.getMessage().contains("explain.max-gap")
-                && e.getMessage().contains("serve.explain.max-texts"), e.getMessage());
+                && e.getMessage().contains("serve.explain.max-texts") && e.getMessage().contains("score.explain.top-k")
+                && e.getMessage().contains("score.explain.max-rows must be a whole number"), e.getMessage());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.bertclf.score;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bertclf.app.PredictCommand;
 import dev.bertclf.app.ServeApp;
@@ -7,6 +8,7 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.CpuFeatures;
 import dev.bertclf.data.DataException;
+import dev.bertclf.model.Explainer;
 import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.RealBert;
@@ -80,7 +82,16 @@ class SparkScoringTest {
 
     static ScoreJob job(RunFolder run, Path input, Path output, BadRowPolicy badRows, Settings.Precision precision) {
         return new ScoreJob(run, input.toString(), output.toString(), "review", badRows,
-                new Settings.ScoreSettings(16, Settings.OutputFormat.AUTO, false, 0), precision);
+                Settings.ScoreSettings.of(16, Settings.OutputFormat.AUTO, false, 0), precision, EXPLAIN);
+    }
+
+    static final Settings.ExplainSettings EXPLAIN = new Settings.ExplainSettings(16, 16, 0);
+
+    /** A job that adds the {@code topK} most important words of each row, refused over {@code maxRows} rows. */
+    static ScoreJob explainingJob(Path input, Path output, int topK, int maxRows) {
+        return new ScoreJob(run, input.toString(), output.toString(), "review", BadRowPolicy.FAIL,
+                new Settings.ScoreSettings(4, Settings.OutputFormat.AUTO, false, 0, topK, maxRows),
+                Settings.Precision.FP32, EXPLAIN);
     }
 
     /** Predict's answers on a CSV, by the id column of each input row: label, then one probability per label. */
@@ -251,6 +262,64 @@ class SparkScoringTest {
                 .collectAsList();
         assertEquals(12, report.scored());
         assertSameAsPredict(expected, rows);
+    }
+
+    /**
+     * Score's top words are, for each row, the 3 words of the explanation of its label with the largest attributions
+     * of either sign (sorted here, from the whole explanation that the Explainer gives for the same text), with their
+     * character spans; the gap column is that explanation's completeness gap.
+     */
+    @Test
+    void withTopKEachRowCarriesTheWordsThatWeighedMostInItsLabelAndTheGap() throws IOException {
+        List<CSVRecord> fixture = records(FIXTURE).subList(0, 6);
+        Path output = tmp.resolve("explained.csv");
+
+        ScoreReport report = SparkScoring.score(spark(), explainingJob(writeCsv(tmp.resolve("rows.csv"), fixture),
+                output, 3, 6));
+
+        assertEquals(6, report.scored());
+        var table = spark().read().option("header", "true").option("multiLine", "true").option("escape", "\"")
+                .csv(output.toString());
+        assertEquals(List.of("id", "sentiment", "label", "p_negative", "p_positive", "top_words", "completeness_gap"),
+                Arrays.asList(table.columns()));
+        Map<String, String> texts = new HashMap<>();
+        fixture.forEach(r -> texts.put(r.get("id"), r.get("review")));
+        ObjectMapper json = new ObjectMapper();
+        boolean negativeAmongTop = false;
+        try (Explainer explainer = run.explainer(Settings.Precision.FP32, EXPLAIN)) {
+            for (Row r : table.collectAsList()) {
+                String text = texts.get(r.getString(0));
+                Explainer.Explanation whole = explainer.explain(text).explanations().get(0);
+                assertEquals(whole.label(), r.getString(2), "the row's label is the one explained");
+                List<Explainer.Word> expected = whole.words().stream()
+                        .sorted((a, b) -> Double.compare(Math.abs(b.attribution()), Math.abs(a.attribution())))
+                        .limit(3).toList();
+                JsonNode top = json.readTree(r.getString(5));
+                assertEquals(3, top.size(), r.getString(5));
+                for (int i = 0; i < 3; i++) {
+                    Explainer.Word w = expected.get(i);
+                    JsonNode got = top.get(i);
+                    assertEquals(whole.label(), got.get("label").asText());
+                    assertEquals(w.text(), got.get("word").asText(), "word " + i + " of row " + r.getString(0));
+                    assertEquals(w.text(), text.substring(got.get("start").asInt(), got.get("end").asInt()),
+                            "the span holds the word");
+                    assertEquals(w.attribution(), got.get("attribution").asDouble(), 1e-4);
+                    negativeAmongTop |= w.attribution() < 0;
+                }
+                assertEquals(whole.gap(), Double.parseDouble(r.getString(6)), 1e-4);
+            }
+        }
+        assertTrue(negativeAmongTop, "words against the label rank by their size too");
+    }
+
+    @Test
+    void aJobThatWouldExplainMoreRowsThanMaxRowsIsRefusedBeforeItStarts() throws IOException {
+        Path output = tmp.resolve("out.parquet");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SparkScoring.score(spark(), explainingJob(FIXTURE, output, 3, 199)));
+        assertTrue(e.getMessage().contains("200 rows to explain") && e.getMessage().contains("score.explain.max-rows"),
+                e.getMessage());
+        assertNothingAt(output);
     }
 
     static Path writeCsv(Path file, List<CSVRecord> rows) throws IOException {
