@@ -282,9 +282,11 @@ public final class SparkScoring {
     private static StructType outputSchema(StructType input, List<String> kept, ScoreJob job) {
         List<StructField> fields = new ArrayList<>();
         kept.forEach(c -> fields.add(input.apply(c)));
-        for (String c : addedColumns(job)) {
-            boolean text = c.equals(TOP_WORDS) || fields.size() == kept.size();
-            fields.add(DataTypes.createStructField(c, text ? DataTypes.StringType : DataTypes.DoubleType, false));
+        List<String> added = addedColumns(job);
+        for (int i = 0; i < added.size(); i++) {
+            boolean text = i == 0 || added.get(i).equals(TOP_WORDS); // the label (or labels), the top words' JSON
+            fields.add(DataTypes.createStructField(added.get(i), text ? DataTypes.StringType : DataTypes.DoubleType,
+                    false));
         }
         return DataTypes.createStructType(fields);
     }
