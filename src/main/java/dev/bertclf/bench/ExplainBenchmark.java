@@ -43,21 +43,22 @@ public final class ExplainBenchmark {
 
     public static void gapAndTime(Settings s, RunFolder run, List<String> texts, List<Integer> steps) {
         System.out.println(CpuReport.current().line());
-        System.out.printf("Run %s, %d texts, precision %s, %d points per pass%n", run.dir(), texts.size(),
-                Settings.nameOf(s.inference().precision()), s.explain().batchSize());
+        System.out.printf("Run %s, %d texts, precision %s, at most %d points and %d word pieces per pass%n", run.dir(),
+                texts.size(), Settings.nameOf(s.inference().precision()), s.explain().batchSize(),
+                s.explain().passWordPieces());
         System.out.println("| steps | text | word pieces | gap | seconds |");
         System.out.println("| ---: | ---: | ---: | ---: | ---: |");
         List<String> summary = new ArrayList<>();
         int largest = steps.stream().mapToInt(i -> i).max().orElse(1);
         try (Explainer warm = run.explainer(s.inference().precision(), new Settings.ExplainSettings(
-                Math.min(8, largest), s.explain().batchSize(), 0))) {
+                Math.min(8, largest), s.explain().batchSize(), 0, s.explain().passWordPieces()))) {
             warm.explain(texts.get(0)); // the JVM compiles the pass code
         }
         for (int k : steps) {
             List<Double> gaps = new ArrayList<>();
             List<Double> seconds = new ArrayList<>();
             try (Explainer e = run.explainer(s.inference().precision(),
-                    new Settings.ExplainSettings(k, s.explain().batchSize(), 0))) {
+                    new Settings.ExplainSettings(k, s.explain().batchSize(), 0, s.explain().passWordPieces()))) {
                 for (int i = 0; i < texts.size(); i++) {
                     long t0 = System.nanoTime();
                     Explainer.Explained x = e.explain(texts.get(i));

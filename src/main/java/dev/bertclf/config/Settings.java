@@ -463,11 +463,14 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param steps     interpolation points (Gauss-Legendre nodes on [0, 1])
      * @param batchSize interpolation points per forward+backward pass
      * @param maxGap    relative completeness gap above which the steps are doubled once; 0: never
+     * @param passWordPieces most word pieces in one pass (interpolation points times the text's word pieces; at
+     *                  least one point), which bounds a pass's memory
      */
-    public record ExplainSettings(int steps, int batchSize, double maxGap) implements java.io.Serializable {
+    public record ExplainSettings(int steps, int batchSize, double maxGap, int passWordPieces)
+            implements java.io.Serializable {
         static ExplainSettings read(ConfigValues v) {
             return new ExplainSettings(v.intIn("explain.steps", 1, 1024), v.intIn("explain.batch-size", 1, 1024),
-                    v.doubleIn("explain.max-gap", 0, 10));
+                    v.doubleIn("explain.max-gap", 0, 10), v.intIn("explain.pass-word-pieces", 1, 1 << 20));
         }
     }
 

@@ -214,8 +214,9 @@ public final class Explainer implements AutoCloseable {
 
     /**
      * An explanation to compute one pass at a time ({@link Job#step}), so that a server can run other passes
-     * between them: passes of at most {@code unitWordPieces} word pieces (interpolation points times the text's
-     * word pieces; at least one point), or {@code explain.batch-size} points if fewer.
+     * between them: passes of at most {@code unitWordPieces} (and {@code explain.pass-word-pieces}) word pieces
+     * (interpolation points times the text's word pieces; at least one point), or {@code explain.batch-size} points
+     * if fewer.
      *
      * @param label one of the task's labels, or null for what the classifier chose
      */
@@ -251,7 +252,8 @@ public final class Explainer implements AutoCloseable {
             this.text = text;
             this.label = label;
             this.pieces = featurizer.pieces(text);
-            this.pointsPerPass = (int) Math.max(1, Math.min(settings.batchSize(), unitWordPieces / pieces.size()));
+            long wordPieces = Math.min(unitWordPieces, settings.passWordPieces());
+            this.pointsPerPass = (int) Math.max(1, Math.min(settings.batchSize(), wordPieces / pieces.size()));
         }
 
         /** Runs the next pass; true once the explanation is complete. */

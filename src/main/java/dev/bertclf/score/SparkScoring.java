@@ -139,8 +139,8 @@ public final class SparkScoring {
         String first = good.select(job.textColumn()).first().getString(0);
         ExecutorModels.Model model = ExecutorModels.model(job.run().dir().toAbsolutePath().toString(), threads,
                 job.precision());
-        // the first explanation also loads the explainer and runs while the JVM compiles the backward pass's code
-        // (several times as long as later ones): the second is timed
+        // the first explanation also loads the explainer and grows the process to its passes' memory: the second is
+        // timed
         model.explain(first, job.explain());
         long start = System.nanoTime();
         Explainer.Explained e = model.explain(first, job.explain());

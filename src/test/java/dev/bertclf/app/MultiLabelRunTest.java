@@ -168,7 +168,7 @@ class MultiLabelRunTest {
         try {
             SparkScoring.score(spark, new ScoreJob(run, data.test().toString(), scored.toString(), "text",
                     Settings.BadRowPolicy.FAIL, Settings.ScoreSettings.of(16, Settings.OutputFormat.CSV, false, 0),
-                    Settings.Precision.FP32, new Settings.ExplainSettings(32, 16, 0.05)));
+                    Settings.Precision.FP32, new Settings.ExplainSettings(32, 16, 0.05, 2048)));
             List<String> columns = new ArrayList<>(List.of("id", "emotions", "labels"));
             labels.forEach(l -> columns.add("p_" + l));
             var table = spark.read().option("header", "true").csv(scored.toString());

@@ -162,7 +162,7 @@ class ConfigLoaderTest {
     @Test
     void explanationSettingsDefaultToThirtyTwoStepsAndOutOfRangeOnesAreRefusedTogether() {
         Settings s = ConfigLoader.load(null, props());
-        assertEquals(new Settings.ExplainSettings(32, 16, 0.05), s.explain());
+        assertEquals(new Settings.ExplainSettings(32, 16, 0.05, 512), s.explain());
         assertEquals(new Settings.ServeSettings.Explaining(4, 2, 30000, 128), s.serve().explain());
         assertEquals(0, s.score().explainTopK(), "Score explains nothing unless asked");
         assertEquals(1000, s.score().explainMaxRows());

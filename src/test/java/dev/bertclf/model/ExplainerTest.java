@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,7 +73,7 @@ class ExplainerTest {
         Task task = Task.singleLabel(List.of("square", "linear"));
         String text = "Very good movies, bad plot";
         try (Explainer explainer = new Explainer(quadraticModel(table, w), "word_embeddings", featurizer, task,
-                Precision.FP32, new ExplainSettings(4, 3, 0))) {
+                Precision.FP32, new ExplainSettings(4, 3, 0, 2048))) {
             List<Piece> pieces = featurizer.pieces(text);
             int t = pieces.size();
             // by hand: x_t . w and b_t . w, b being [PAD] between [CLS] and [SEP]
@@ -107,6 +108,35 @@ class ExplainerTest {
         }
     }
 
+    /** Passes of one point each (a pass no larger than explain.pass-word-pieces) give the same attributions. */
+    @Test
+    void passesNoLargerThanPassWordPiecesGiveTheSameAttributions(@TempDir Path dir) throws Exception {
+        Nd4j.getRandom().setSeed(11);
+        INDArray table = Nd4j.rand(DataType.FLOAT, VOCAB.size(), 4).subi(0.5);
+        INDArray w = Nd4j.createFromArray(0.7f, -1.3f, 0.4f, 2.0f);
+        Featurizer featurizer = tinyFeaturizer(dir);
+        Task task = Task.singleLabel(List.of("square", "linear"));
+        String text = "Very good movies, bad plot";
+        int t = featurizer.pieces(text).size();
+        double[][] attributions = new double[2][];
+        int[] passes = new int[2];
+        int[] wordPieces = {2048, t};
+        for (int i = 0; i < 2; i++) {
+            // closing an explainer frees its graph's arrays: each gets its own copies
+            try (Explainer explainer = new Explainer(quadraticModel(table.dup(), w.dup()), "word_embeddings",
+                    featurizer, task, Precision.FP32, new ExplainSettings(4, 3, 0, wordPieces[i]))) {
+                Explainer.Job job = explainer.start(text, "square", Long.MAX_VALUE);
+                do {
+                    passes[i]++;
+                } while (!job.step());
+                attributions[i] = job.result().explanations().get(0).pieceAttributions();
+            }
+        }
+        assertEquals(1 + 2, passes[0], "the text's pass, then 4 points 3 at a time");
+        assertEquals(1 + 4, passes[1], "the text's pass, then 4 points one at a time");
+        assertArrayEquals(attributions[0], attributions[1], 1e-6);
+    }
+
     @Test
     void aWordIsItsPiecesSpanAndSumAcrossAccentsCjkEmojiAndUnknownWords() {
         String text = "Café 😍 电影 x";
@@ -127,7 +157,7 @@ class ExplainerTest {
     @Tag("slow")
     void onAFineTunedBertTheAttributionsAddUpToTheLogitsChangeWithinFivePercentAt32Steps() throws Exception {
         RunFolder run = RealBert.tinyRun();
-        try (Explainer explainer = run.explainer(Precision.FP32, new ExplainSettings(32, 16, 0))) {
+        try (Explainer explainer = run.explainer(Precision.FP32, new ExplainSettings(32, 16, 0, 2048))) {
             long skipped = dev.bertclf.nd4jfix.Engine.skippedWeightGradients();
             for (String review : fiveReviews()) {
                 Explainer.Explanation e = explainer.explain(review).explanations().get(0);
@@ -145,7 +175,7 @@ class ExplainerTest {
     @Tag("slow")
     void theGradientAlongThePathMatchesFiniteDifferencesOfTheLogit() throws Exception {
         RunFolder run = RealBert.tinyRun();
-        try (Explainer explainer = run.explainer(Precision.FP32, new ExplainSettings(32, 16, 0))) {
+        try (Explainer explainer = run.explainer(Precision.FP32, new ExplainSettings(32, 16, 0, 2048))) {
             String review = fiveReviews().get(0);
             for (double alpha : new double[]{0.2, 0.5, 0.9}) {
                 double[] d = explainer.derivativeAlongPath(review, 0, alpha, 1e-2);
@@ -168,13 +198,13 @@ class ExplainerTest {
         RunFolder run = RealBert.tinyRun();
         List<String> reviews = fiveReviews();
         List<Explainer.Explanation> trained = new ArrayList<>();
-        try (Explainer explainer = run.explainer(Precision.FP32, new ExplainSettings(16, 16, 0))) {
+        try (Explainer explainer = run.explainer(Precision.FP32, new ExplainSettings(16, 16, 0, 2048))) {
             for (String r : reviews) {
                 trained.add(explainer.explain(r, "positive").explanations().get(0));
             }
         }
         List<Double> same = new ArrayList<>();
-        try (Explainer again = run.explainer(Precision.FP32, new ExplainSettings(16, 16, 0))) {
+        try (Explainer again = run.explainer(Precision.FP32, new ExplainSettings(16, 16, 0, 2048))) {
             for (int i = 0; i < reviews.size(); i++) {
                 same.add(rankCorrelation(trained.get(i), again.explain(reviews.get(i), "positive").explanations()
                         .get(0)));
@@ -198,7 +228,7 @@ class ExplainerTest {
         Featurizer featurizer = run.featurizer();
         List<Double> random = new ArrayList<>();
         try (Explainer explainer = new Explainer(randomised, base.tensors().wordEmbeddings(), featurizer, run.task(),
-                Precision.FP32, new ExplainSettings(16, 16, 0))) {
+                Precision.FP32, new ExplainSettings(16, 16, 0, 2048))) {
             for (int i = 0; i < reviews.size(); i++) {
                 random.add(rankCorrelation(trained.get(i), explainer.explain(reviews.get(i), "positive")
                         .explanations().get(0)));

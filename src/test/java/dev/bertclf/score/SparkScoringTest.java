@@ -85,7 +85,7 @@ class SparkScoringTest {
                 Settings.ScoreSettings.of(16, Settings.OutputFormat.AUTO, false, 0), precision, EXPLAIN);
     }
 
-    static final Settings.ExplainSettings EXPLAIN = new Settings.ExplainSettings(16, 16, 0);
+    static final Settings.ExplainSettings EXPLAIN = new Settings.ExplainSettings(16, 16, 0, 2048);
 
     /** A job that adds the {@code topK} most important words of each row, refused over {@code maxRows} rows. */
     static ScoreJob explainingJob(Path input, Path output, int topK, int maxRows) {
