@@ -58,6 +58,24 @@ class ExplainerTest {
         return sd;
     }
 
+    static final Task SQUARE_AND_LINEAR = Task.singleLabel(List.of("square", "linear"));
+    static final String SAMPLE = "Very good movies, bad plot";
+
+    /** A random word-embedding table and the weights of {@link #quadraticModel}. */
+    record Quadratic(INDArray table, INDArray w) {
+        static Quadratic random(long seed) {
+            Nd4j.getRandom().setSeed(seed);
+            return new Quadratic(Nd4j.rand(DataType.FLOAT, VOCAB.size(), 4).subi(0.5),
+                    Nd4j.createFromArray(0.7f, -1.3f, 0.4f, 2.0f));
+        }
+
+        /** An explainer of the model on copies of the arrays: closing it frees its graph's. */
+        Explainer explainer(Featurizer featurizer, ExplainSettings settings) {
+            return new Explainer(quadraticModel(table.dup(), w.dup()), "word_embeddings", featurizer,
+                    SQUARE_AND_LINEAR, Precision.FP32, settings);
+        }
+    }
+
     static Featurizer tinyFeaturizer(Path dir) throws Exception {
         Path vocab = Files.write(dir.resolve("vocab.txt"), VOCAB);
         return new Featurizer(vocab, TextNormalization.UNCASED,
@@ -66,14 +84,12 @@ class ExplainerTest {
 
     @Test
     void attributionsEqualTheClosedFormOfAQuadraticLogitAndALinearOne(@TempDir Path dir) throws Exception {
-        Nd4j.getRandom().setSeed(7);
-        INDArray table = Nd4j.rand(DataType.FLOAT, VOCAB.size(), 4).subi(0.5);
-        INDArray w = Nd4j.createFromArray(0.7f, -1.3f, 0.4f, 2.0f);
+        Quadratic q = Quadratic.random(7);
+        INDArray table = q.table();
+        INDArray w = q.w();
         Featurizer featurizer = tinyFeaturizer(dir);
-        Task task = Task.singleLabel(List.of("square", "linear"));
-        String text = "Very good movies, bad plot";
-        try (Explainer explainer = new Explainer(quadraticModel(table, w), "word_embeddings", featurizer, task,
-                Precision.FP32, new ExplainSettings(4, 3, 0, 2048))) {
+        String text = SAMPLE;
+        try (Explainer explainer = q.explainer(featurizer, new ExplainSettings(4, 3, 0, 2048))) {
             List<Piece> pieces = featurizer.pieces(text);
             int t = pieces.size();
             // by hand: x_t . w and b_t . w, b being [PAD] between [CLS] and [SEP]
@@ -111,20 +127,15 @@ class ExplainerTest {
     /** Passes of one point each (a pass no larger than explain.pass-word-pieces) give the same attributions. */
     @Test
     void passesNoLargerThanPassWordPiecesGiveTheSameAttributions(@TempDir Path dir) throws Exception {
-        Nd4j.getRandom().setSeed(11);
-        INDArray table = Nd4j.rand(DataType.FLOAT, VOCAB.size(), 4).subi(0.5);
-        INDArray w = Nd4j.createFromArray(0.7f, -1.3f, 0.4f, 2.0f);
+        Quadratic q = Quadratic.random(11);
         Featurizer featurizer = tinyFeaturizer(dir);
-        Task task = Task.singleLabel(List.of("square", "linear"));
-        String text = "Very good movies, bad plot";
+        String text = SAMPLE;
         int t = featurizer.pieces(text).size();
         double[][] attributions = new double[2][];
         int[] passes = new int[2];
         int[] wordPieces = {2048, t};
         for (int i = 0; i < 2; i++) {
-            // closing an explainer frees its graph's arrays: each gets its own copies
-            try (Explainer explainer = new Explainer(quadraticModel(table.dup(), w.dup()), "word_embeddings",
-                    featurizer, task, Precision.FP32, new ExplainSettings(4, 3, 0, wordPieces[i]))) {
+            try (Explainer explainer = q.explainer(featurizer, new ExplainSettings(4, 3, 0, wordPieces[i]))) {
                 Explainer.Job job = explainer.start(text, "square", Long.MAX_VALUE);
                 do {
                     passes[i]++;
