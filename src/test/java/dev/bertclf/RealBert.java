@@ -176,6 +176,15 @@ public final class RealBert {
         return tinyRun;
     }
 
+    /**
+     * {@link #tinyRun}'s classifier as a run folder in {@code dir} that reads long texts in windows of 32 word pieces,
+     * stride 16, pooled by {@code pooling}.
+     */
+    public static RunFolder tinyRunInWindows(Path dir, String pooling) throws IOException {
+        return dev.bertclf.bench.LongTextBenchmark.readingAs(tinyRun(), dir, "long-text = windows, window = 32,"
+                + " stride = 16, window-pooling = " + pooling);
+    }
+
     /** The first {@code n} rows of an IMDB CSV ({@code review,sentiment}). */
     public static List<LabeledText> reviews(Path csv, int n) throws IOException {
         List<LabeledText> out = new ArrayList<>();

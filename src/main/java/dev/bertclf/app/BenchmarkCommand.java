@@ -3,6 +3,7 @@ package dev.bertclf.app;
 import dev.bertclf.bench.ExplainBenchmark;
 import dev.bertclf.bench.ForwardBenchmark;
 import dev.bertclf.bench.GemmBenchmark;
+import dev.bertclf.bench.LongTextBenchmark;
 import dev.bertclf.bench.PeerBenchmark;
 import dev.bertclf.bench.ScoreBenchmark;
 import dev.bertclf.bench.ServeBenchmark;
@@ -180,6 +181,32 @@ public final class BenchmarkCommand {
                 }
                 ExplainBenchmark.gapAndTime(s, r, chosen, ks);
             }
+            return Cli.OK;
+        });
+    }
+
+    /**
+     * {@code --run dir [--conf f] [--texts n] [--repetitions n]}: the run's classifier over data.test's first n texts
+     * (2,000), cut at 128, 256 and 512 word pieces and read in windows of 128, A B A B; {@code --serve
+     * [--requests n]}: p50 of short /predict requests alone and beside a long review's, A B A B.
+     */
+    public static int longText(String[] args) {
+        Option run = Option.builder().longOpt("run").hasArg().argName("run-folder").required().build();
+        Option texts = Option.builder().longOpt("texts").hasArg().argName("n").type(Number.class).build();
+        Option repetitions = Option.builder().longOpt("repetitions").hasArg().argName("n").type(Number.class).build();
+        Option serve = Option.builder().longOpt("serve").desc("/predict p50 beside long requests").build();
+        Option requests = Option.builder().longOpt("requests").hasArg().argName("n").type(Number.class).build();
+        return Cli.run("BenchmarkLongText", args, options(CONF, run, texts, repetitions, serve, requests), line -> {
+            Settings s = ConfigLoader.load(conf(line));
+            if (line.hasOption(serve)) {
+                LongTextBenchmark.shortBesideLong(s, new RunFolder(Path.of(line.getOptionValue(run))),
+                        reviews(s, Cli.intOption(line, texts, 2000)).stream().map(LabeledText::text).toList(),
+                        Cli.intOption(line, requests, 40));
+                return Cli.OK;
+            }
+            LongTextBenchmark.run(new RunFolder(Path.of(line.getOptionValue(run))),
+                    reviews(s, Cli.intOption(line, texts, 2000)), s.inference().precision(),
+                    Cli.intOption(line, repetitions, 2));
             return Cli.OK;
         });
     }

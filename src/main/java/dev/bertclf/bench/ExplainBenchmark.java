@@ -88,42 +88,51 @@ public final class ExplainBenchmark {
                 s.inference().precision(), s.explain(), () -> run)) {
             String base = "http://127.0.0.1:" + server.port();
             HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-            String shortBody = json.writeValueAsString(Map.of("text", "A fine film, well acted."));
             String explainBody = json.writeValueAsString(Map.of("text", long_.get(0)));
             send(client, base + "/explain", explainBody); // loads the explainer
-            for (int rep = 1; rep <= 2; rep++) {
-                for (boolean explaining : new boolean[]{false, true}) {
-                    AtomicBoolean stop = new AtomicBoolean();
-                    List<Double> explainSeconds = java.util.Collections.synchronizedList(new ArrayList<>());
-                    Thread background = new Thread(() -> {
-                        while (explaining && !stop.get()) {
-                            long t0 = System.nanoTime();
-                            send(client, base + "/explain", explainBody);
-                            explainSeconds.add((System.nanoTime() - t0) / 1e9);
-                        }
-                    });
-                    background.start();
-                    Thread.sleep(explaining ? 1000 : 0);
-                    List<Double> ms = new ArrayList<>();
-                    for (int i = 0; i < requests; i++) {
+            shortPredictionsAloneAndBeside(client, base, "/explain", explainBody, requests);
+        }
+    }
+
+    /**
+     * p50 and p90 of {@code requests} sequential short predictions, alone (A) and while requests to {@code route}
+     * with {@code body} run one after another (B), A B A B.
+     */
+    public static void shortPredictionsAloneAndBeside(HttpClient client, String base, String route, String body,
+                                                      int requests) throws Exception {
+        String shortBody = new ObjectMapper().writeValueAsString(Map.of("text", "A fine film, well acted."));
+        for (int rep = 1; rep <= 2; rep++) {
+            for (boolean beside : new boolean[]{false, true}) {
+                AtomicBoolean stop = new AtomicBoolean();
+                List<Double> backgroundSeconds = java.util.Collections.synchronizedList(new ArrayList<>());
+                Thread background = new Thread(() -> {
+                    while (beside && !stop.get()) {
                         long t0 = System.nanoTime();
-                        send(client, base + "/predict", shortBody);
-                        ms.add((System.nanoTime() - t0) / 1e6);
-                        Thread.sleep(50);
+                        send(client, base + route, body);
+                        backgroundSeconds.add((System.nanoTime() - t0) / 1e9);
                     }
-                    stop.set(true);
-                    background.join();
-                    System.out.printf(Locale.ROOT, "rep %d %s: /predict p50 %.1f ms, p90 %.1f ms over %d requests%s%n",
-                            rep, explaining ? "B (while /explain runs)" : "A (alone)", Stats.median(ms),
-                            Stats.percentile(ms, 90), requests, explaining ? String.format(Locale.ROOT,
-                                    "; /explain %s s each", explainSeconds.stream().map(d -> String.format(
-                                            Locale.ROOT, "%.1f", d)).toList()) : "");
+                });
+                background.start();
+                Thread.sleep(beside ? 1000 : 0);
+                List<Double> ms = new ArrayList<>();
+                for (int i = 0; i < requests; i++) {
+                    long t0 = System.nanoTime();
+                    send(client, base + "/predict", shortBody);
+                    ms.add((System.nanoTime() - t0) / 1e6);
+                    Thread.sleep(50);
                 }
+                stop.set(true);
+                background.join();
+                System.out.printf(Locale.ROOT, "rep %d %s: /predict p50 %.1f ms, p90 %.1f ms over %d requests%s%n",
+                        rep, beside ? "B (while " + route + " runs)" : "A (alone)", Stats.median(ms),
+                        Stats.percentile(ms, 90), requests, beside ? String.format(Locale.ROOT, "; %s %s s each",
+                                route, backgroundSeconds.stream().map(d -> String.format(Locale.ROOT, "%.1f", d))
+                                        .toList()) : "");
             }
         }
     }
 
-    private static void send(HttpClient client, String url, String body) {
+    static void send(HttpClient client, String url, String body) {
         try {
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))

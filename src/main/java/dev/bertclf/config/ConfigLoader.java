@@ -178,8 +178,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * Neither {@code features.max-length} nor {@code features.inference-max-length} may exceed the model's
-     * {@code max-positions} (its position embeddings).
+     * None of {@code features.max-length}, {@code features.inference-max-length} and (reading in windows)
+     * {@code features.window} may exceed the model's {@code max-positions} (its position embeddings).
      */
     private static void checkMaxPositions(Settings.ModelSettings model, Settings.FeatureSettings features,
                                           List<String> problems) {
@@ -189,8 +189,13 @@ public final class ConfigLoader {
         }
         try {
             Config d = ConfigFactory.parseFile(model.descriptorFile().toFile());
-            for (var length : List.of(Map.entry("max-length", features.maxLength()),
-                    Map.entry("inference-max-length", features.inferenceMaxLength()))) {
+            List<Map.Entry<String, Integer>> lengths = new ArrayList<>(List.of(
+                    Map.entry("max-length", features.maxLength()),
+                    Map.entry("inference-max-length", features.inferenceMaxLength())));
+            if (features.longText() == Settings.LongText.WINDOWS) {
+                lengths.add(Map.entry("window", features.windows().length()));
+            }
+            for (var length : lengths) {
                 if (d.hasPath("max-positions") && length.getValue() > d.getInt("max-positions")) {
                     problems.add(ROOT + ".features." + length.getKey() + " = " + length.getValue()
                             + " exceeds max-positions = " + d.getInt("max-positions") + " of the model "
@@ -209,7 +214,8 @@ public final class ConfigLoader {
     static final List<String> SAFE_ON_RESUME = List.of("train.resume", "train.log-every", "train.checkpoint-every",
             "train.eval-batch-size", "train.runs-dir", "model.cache-dir", "model.zoo-dir", "model.repository",
             "model.local-repository", "data.train", "data.test", "data.download", "features.inference-max-length",
-            "inference", "engine", "serve", "score", "explain");
+            "features.long-text", "features.window", "features.stride", "features.window-pooling",
+            "features.max-windows", "inference", "engine", "serve", "score", "explain");
 
     /**
      * The settings of a run being resumed: its saved config with the {@code -D} overrides on top. Overrides that

@@ -179,13 +179,18 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param inferenceMaxLength longest input when the trained classifier is tested and used (test evaluation,
      *                           Evaluate, Predict, Serve, Score); BERT's position embeddings are pretrained to 512,
      *                           so a classifier trained on short inputs may read longer ones
+     * @param longText           how the trained classifier reads a text longer than one input: cut
+     *                           ({@code truncation}), or read whole in overlapping windows ({@code windows})
+     * @param windows            the windows' length, stride, pooling and cap, for {@link LongText#WINDOWS}
      */
     public record FeatureSettings(int maxLength, Truncation truncation, double headFraction, Padding padding,
-                                  boolean stripHtmlBreaks, int inferenceMaxLength) {
-        /** Settings that read inputs of {@code maxLength} in training and inference alike. */
+                                  boolean stripHtmlBreaks, int inferenceMaxLength, LongText longText,
+                                  WindowSettings windows) {
+        /** Settings that read inputs of {@code maxLength} in training and inference alike, long texts cut. */
         public FeatureSettings(int maxLength, Truncation truncation, double headFraction, Padding padding,
                                boolean stripHtmlBreaks) {
-            this(maxLength, truncation, headFraction, padding, stripHtmlBreaks, maxLength);
+            this(maxLength, truncation, headFraction, padding, stripHtmlBreaks, maxLength, LongText.TRUNCATE,
+                    WindowSettings.DEFAULT);
         }
 
         public boolean fixedLength() {
@@ -195,7 +200,18 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         /** These settings with {@code maxLength} set to the inference length. */
         public FeatureSettings atInference() {
             return new FeatureSettings(inferenceMaxLength, truncation, headFraction, padding, stripHtmlBreaks,
-                    inferenceMaxLength);
+                    inferenceMaxLength, longText, windows);
+        }
+
+        /** These settings reading long texts in {@code windows}. */
+        public FeatureSettings inWindows(WindowSettings windows) {
+            return new FeatureSettings(maxLength, truncation, headFraction, padding, stripHtmlBreaks,
+                    inferenceMaxLength, LongText.WINDOWS, windows);
+        }
+
+        /** The longest input a pass reads: the window's length when texts are read in windows. */
+        public int passLength() {
+            return longText == LongText.WINDOWS ? windows.length() : maxLength;
         }
 
         static FeatureSettings read(ConfigValues v) {
@@ -207,7 +223,53 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
             }
             return new FeatureSettings(maxLength, v.choice("features.truncation", Truncation.class),
                     v.doubleIn("features.head-fraction", 0, 1), v.choice("features.length", Padding.class),
-                    v.bool("features.strip-html-breaks"), inference == 0 ? maxLength : inference);
+                    v.bool("features.strip-html-breaks"), inference == 0 ? maxLength : inference,
+                    v.choice("features.long-text", LongText.class), WindowSettings.read(v));
+        }
+    }
+
+    /** How the trained classifier reads a text longer than one input. */
+    public enum LongText {
+        /** Cut to {@code inference-max-length} word pieces by {@code features.truncation}. */
+        TRUNCATE,
+        /** Read whole, in overlapping windows whose class scores are pooled. */
+        WINDOWS
+    }
+
+    /** How the windows' class scores become the text's: averaged, or the largest, class by class. */
+    public enum WindowPooling { MEAN, MAX }
+
+    /**
+     * Windows over a long text ({@code features.long-text = windows}).
+     *
+     * @param length     word pieces of a window, [CLS] and [SEP] included
+     * @param stride     word pieces from one window's start to the next's; the last window ends at the text's end
+     * @param pooling    how the windows' logits become the text's
+     * @param maxWindows most windows of one text: a longer text is first cut by {@code features.truncation} to what
+     *                   that many windows cover
+     */
+    public record WindowSettings(int length, int stride, WindowPooling pooling, int maxWindows) {
+        public static final WindowSettings DEFAULT = new WindowSettings(128, 64, WindowPooling.MEAN, 16);
+
+        /** Word pieces of text one window holds, [CLS] and [SEP] aside. */
+        public int body() {
+            return length - 2;
+        }
+
+        /** The most word pieces of one text that {@code maxWindows} windows cover. */
+        public int coverage() {
+            return body() + (maxWindows - 1) * stride;
+        }
+
+        static WindowSettings read(ConfigValues v) {
+            var w = new WindowSettings(v.intIn("features.window", 3, 512), v.intIn("features.stride", 1, 512),
+                    v.choice("features.window-pooling", WindowPooling.class), v.intIn("features.max-windows", 1,
+                    100_000));
+            if (w.stride() > w.body()) {
+                v.problem(ConfigLoader.ROOT + ".features.stride = " + w.stride() + " would skip word pieces: at most"
+                        + " features.window - 2 = " + w.body());
+            }
+            return w;
         }
     }
 
@@ -354,11 +416,16 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
      * @param reloadWarmupPasses       the same for a model swapped in later
      * @param access                   who may call which route: API keys, open routes, CORS origins
      * @param logTexts                 whether the access log holds the request's texts
+     * @param maxWindows               most windows of one /predict request, where the model reads long texts in
+     *                                 windows; more get 413
+     * @param longTextUnitWordPieces   the most word pieces of one pass of such a request on the pass thread (at
+     *                                 least one window)
      */
     public record ServeSettings(String host, int port, Path run, boolean watchRuns, long watchIntervalMs,
                                 int threads, int maxConcurrentPredictions,
                                 long idleTimeoutMs, long minRequestDataRate, long predictTimeoutMs,
-                                long maxBodyBytes, int maxTexts, int maxTextChars, boolean batching,
+                                long maxBodyBytes, int maxTexts, int maxTextChars, int maxWindows,
+                                int longTextUnitWordPieces, boolean batching,
                                 int maxBatchSize, int maxWaitMs, int queueCapacity, long shutdownGraceMs,
                                 int warmupPasses, int reloadWarmupPasses, Access access, boolean logTexts,
                                 Explaining explain) {
@@ -413,7 +480,7 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
         public ServeSettings onLoopback(Path run, boolean batching) {
             return new ServeSettings("127.0.0.1", 0, run, run == null && watchRuns, watchIntervalMs, threads,
                     maxConcurrentPredictions, idleTimeoutMs, minRequestDataRate, predictTimeoutMs, maxBodyBytes,
-                    maxTexts, maxTextChars, batching, maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs,
+                    maxTexts, maxTextChars, maxWindows, longTextUnitWordPieces, batching, maxBatchSize, maxWaitMs, queueCapacity, shutdownGraceMs,
                     warmupPasses, reloadWarmupPasses, access, logTexts, explain);
         }
 
@@ -428,6 +495,8 @@ public record Settings(String experiment, ModelSettings model, DataSettings data
                     v.intIn("serve.min-request-data-rate", 0, Integer.MAX_VALUE),
                     v.intIn("serve.predict-timeout-ms", 1, Integer.MAX_VALUE), v.longIn("serve.max-body-bytes"),
                     v.intIn("serve.max-texts", 1, 100_000), v.intIn("serve.max-text-chars", 1, Integer.MAX_VALUE),
+                    v.intIn("serve.max-windows", 1, 1_000_000),
+                    v.intIn("serve.long-text-unit-word-pieces", 1, 1 << 20),
                     v.bool("serve.batching.enabled"), v.intIn("serve.batching.max-batch-size", 1, 1024),
                     v.intIn("serve.batching.max-wait-ms", 0, 10_000),
                     v.intIn("serve.batching.queue-capacity", 1, 1_000_000), v.longIn("serve.shutdown-grace-ms"),

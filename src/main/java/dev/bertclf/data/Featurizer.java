@@ -1,17 +1,25 @@
 package dev.bertclf.data;
 
 import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.LongText;
+import dev.bertclf.config.Settings.WindowSettings;
 import dev.bertclf.config.Truncation;
 import org.deeplearning4j.iterator.BertIterator;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * Raw text → BERT features with BERT's WordPiece tokenization ({@link BertWordPieceTokenizer}) and DL4J's
@@ -22,10 +30,37 @@ public final class Featurizer {
     public static final String CLS = "[CLS]";
     private static final Pattern HTML_BREAK = Pattern.compile("<br\\s*/?>", Pattern.CASE_INSENSITIVE);
 
-    /** Features of one batch, int32 {@code [batch, seqLen]} each. */
-    public record Batch(INDArray inputIds, INDArray inputMask, INDArray segmentIds) {
+    /**
+     * Features of one batch, int32 {@code [rows, seqLen]} each. A row is a text, or one window of a text read in
+     * windows: {@code textOfRow[r]} is the index of row {@code r}'s text among the texts featurized, ascending.
+     */
+    public record Batch(INDArray inputIds, INDArray inputMask, INDArray segmentIds, int[] textOfRow) {
+        /** One row per text. */
+        public Batch(INDArray inputIds, INDArray inputMask, INDArray segmentIds) {
+            this(inputIds, inputMask, segmentIds, IntStream.range(0, (int) inputIds.size(0)).toArray());
+        }
+
         public long seqLen() {
             return inputIds.size(1);
+        }
+
+        public int rows() {
+            return textOfRow.length;
+        }
+
+        /** How many texts the rows are of. */
+        public int texts() {
+            return textOfRow.length == 0 ? 0 : textOfRow[textOfRow.length - 1] + 1;
+        }
+
+        /** Rows {@code [from, to)}, their text indices unchanged. */
+        public Batch rows(int from, int to) {
+            if (from == 0 && to == rows()) {
+                return this;
+            }
+            INDArrayIndex r = NDArrayIndex.interval(from, to);
+            return new Batch(inputIds.get(r, NDArrayIndex.all()).dup(), inputMask.get(r, NDArrayIndex.all()).dup(),
+                    segmentIds.get(r, NDArrayIndex.all()).dup(), Arrays.copyOfRange(textOfRow, from, to));
         }
     }
 
@@ -115,11 +150,82 @@ public final class Featurizer {
         return featurize(texts, false);
     }
 
-    /** Features for unlabelled texts; {@code fixedLength} pads to {@code maxLength}. */
+    /**
+     * Features for unlabelled texts; {@code fixedLength} pads to {@code maxLength} (to the window's length when texts
+     * are read in windows: then each text is as many rows as it has windows).
+     */
     public Batch featurize(List<String> texts, boolean fixedLength) {
+        if (settings.longText() == LongText.WINDOWS) {
+            return windows(texts, fixedLength);
+        }
         List<String> cleaned = texts.stream().map(this::clean).toList();
         Pair<INDArray[], INDArray[]> f = builder(fixedLength).build().featurizeSentences(cleaned);
         return new Batch(f.getFirst()[0], f.getSecond()[0], f.getFirst()[1]);
+    }
+
+    /**
+     * Each text's windows ({@code features.long-text = windows}): after cutting by {@code features.truncation} to what
+     * {@code max-windows} windows cover, {@code [CLS] pieces [SEP]} windows of at most {@code window} word pieces,
+     * starting every {@code stride} word pieces, the last ending at the text's end; a text that fits one window is one
+     * row, as {@link #featurize} without windows would make it.
+     */
+    private Batch windows(List<String> texts, boolean fixedLength) {
+        WindowSettings w = settings.windows();
+        List<int[]> rows = new ArrayList<>();
+        List<Integer> textOfRow = new ArrayList<>();
+        int cls = id(CLS);
+        int sep = id(TruncatingTokenizerFactory.SEP);
+        for (int t = 0; t < texts.size(); t++) {
+            List<BertWordPieceTokenizer.Piece> pieces = settings.truncation().apply(
+                    wordPieces.pieces(clean(texts.get(t))), w.coverage(), settings.headFraction());
+            int n = pieces.size();
+            for (int start : windowStarts(n, w)) {
+                List<BertWordPieceTokenizer.Piece> body = pieces.subList(start, Math.min(n, start + w.body()));
+                int[] ids = new int[body.size() + 2];
+                ids[0] = cls;
+                for (int i = 0; i < body.size(); i++) {
+                    ids[i + 1] = id(body.get(i).token());
+                }
+                ids[ids.length - 1] = sep;
+                rows.add(ids);
+                textOfRow.add(t);
+            }
+        }
+        int seqLen = fixedLength ? w.length() : rows.stream().mapToInt(r -> r.length).max().orElse(2);
+        int[][] idMatrix = new int[rows.size()][seqLen];
+        int[][] mask = new int[rows.size()][seqLen];
+        for (int r = 0; r < rows.size(); r++) {
+            System.arraycopy(rows.get(r), 0, idMatrix[r], 0, rows.get(r).length);
+            Arrays.fill(mask[r], 0, rows.get(r).length, 1);
+        }
+        return new Batch(Nd4j.createFromArray(idMatrix), Nd4j.createFromArray(mask),
+                Nd4j.create(DataType.INT32, rows.size(), seqLen),
+                textOfRow.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /**
+     * Where the windows over {@code n} word pieces start: every {@code stride} pieces while the window does not reach
+     * the end, then one window ending at the end (so no window is shorter than the others and none is wasted).
+     */
+    static int[] windowStarts(int n, WindowSettings w) {
+        if (n <= w.body()) {
+            return new int[]{0};
+        }
+        List<Integer> starts = new ArrayList<>();
+        for (int start = 0; start + w.body() < n; start += w.stride()) {
+            starts.add(start);
+        }
+        starts.add(n - w.body());
+        return starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** How many windows a text is read in (1 unless {@code features.long-text = windows}). */
+    public int windowCount(String text) {
+        if (settings.longText() != LongText.WINDOWS) {
+            return 1;
+        }
+        WindowSettings w = settings.windows();
+        return windowStarts(Math.min(w.coverage(), wordPieces.pieces(clean(text)).size()), w).length;
     }
 
     private BertIterator.Builder builder(boolean fixedLength) {

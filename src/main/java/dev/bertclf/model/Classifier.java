@@ -3,6 +3,7 @@ package dev.bertclf.model;
 import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.data.Featurizer;
 import dev.bertclf.config.CpuInfo;
+import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.Precision;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -99,10 +100,136 @@ public final class Classifier implements AutoCloseable {
     public record Output(float[][] probabilities, int[] wordPieces) {
     }
 
-    /** {@link #predict}, with each text's word pieces counted. */
+    /** {@link #predict}, with each text's word pieces counted (over all its windows, where it is read in windows). */
     public synchronized Output classify(List<String> texts) {
-        Featurizer.Batch b = featurizer.featurize(texts);
-        return new Output(probabilities(b).toFloatMatrix(), b.inputMask().sum(1).toIntVector());
+        return classify(featurizer.featurize(texts));
+    }
+
+    /**
+     * The texts' probabilities from their featurized rows. Where the rows are windows
+     * ({@code features.long-text = windows}), they run in passes of at most {@link #passRows} rows ({@link Reading}).
+     */
+    public synchronized Output classify(Featurizer.Batch b) {
+        if (featurizer.settings().longText() != Settings.LongText.WINDOWS) {
+            return new Output(probabilities(b).toFloatMatrix(), wordPieces(b));
+        }
+        Reading r = new Reading(b, passRows(b.texts()));
+        while (!r.step()) {
+            // one pass a step
+        }
+        return r.result();
+    }
+
+    /** Texts read in windows, one pass at a time: a server runs other passes between them. */
+    public Reading read(List<String> texts, int passRows) {
+        return new Reading(featurizer.featurize(texts), passRows);
+    }
+
+    /**
+     * Featurized texts read a pass of at most {@code passRows} rows at a time ({@link #step}, on the thread that runs
+     * the classifier's passes); then each text's logits are its rows' pooled ({@code features.window-pooling}, class
+     * by class) and the task's activation makes them probabilities.
+     */
+    public final class Reading {
+        private final Featurizer.Batch batch;
+        private final int passRows;
+        private final float[][] rowLogits;
+        private int next;
+
+        private Reading(Featurizer.Batch batch, int passRows) {
+            this.batch = batch;
+            this.passRows = Math.max(1, passRows);
+            this.rowLogits = new float[batch.rows()][];
+        }
+
+        /** How many passes the reading takes in all. */
+        public int passes() {
+            return (batch.rows() + passRows - 1) / passRows;
+        }
+
+        /** Runs the next pass; true once every row has been read. */
+        public boolean step() {
+            if (next < batch.rows()) {
+                Featurizer.Batch pass = batch.rows(next, Math.min(batch.rows(), next + passRows));
+                float[][] l;
+                synchronized (Classifier.this) {
+                    l = (prepared == null ? logits(sd, pass) : prepared.run(() -> logits(sd, pass))).toFloatMatrix();
+                }
+                System.arraycopy(l, 0, rowLogits, next, l.length);
+                next += l.length;
+            }
+            return next >= batch.rows();
+        }
+
+        /** Every row's logits {@code [rows, labels]}, once read: what {@link #result} pools. */
+        public float[][] rowLogits() {
+            return rowLogits;
+        }
+
+        /** The rows of the batch read: which text each is of. */
+        public Featurizer.Batch batch() {
+            return batch;
+        }
+
+        /** The texts' probabilities and word pieces (over all their windows), once read. */
+        public Output result() {
+            if (next < batch.rows()) {
+                throw new IllegalStateException("read " + next + " of " + batch.rows() + " rows");
+            }
+            float[][] pooled = pool(rowLogits, batch.textOfRow(), batch.texts(),
+                    featurizer.settings().windows().pooling());
+            float[][] probabilities = new float[pooled.length][];
+            for (int t = 0; t < pooled.length; t++) {
+                probabilities[t] = task.probabilities(pooled[t]);
+            }
+            return new Output(probabilities, wordPieces(batch));
+        }
+    }
+
+    /** Each text's word pieces, [CLS] and [SEP] included, summed over its rows. */
+    private static int[] wordPieces(Featurizer.Batch b) {
+        int[] wordPieces = new int[b.texts()];
+        int[] perRow = b.inputMask().sum(1).toIntVector();
+        for (int r = 0; r < b.rows(); r++) {
+            wordPieces[b.textOfRow()[r]] += perRow[r];
+        }
+        return wordPieces;
+    }
+
+    /** The most windows in one pass of {@code texts} texts read in windows: as many as texts, and at least 8. */
+    public static int passRows(int texts) {
+        return Math.max(8, texts);
+    }
+
+    /** Each text's scores from its rows' ({@code textOfRow} ascending): their mean or largest, class by class. */
+    public static float[][] pool(float[][] rows, int[] textOfRow, int texts, Settings.WindowPooling pooling) {
+        float[][] out = new float[texts][];
+        int[] count = new int[texts];
+        for (int r = 0; r < rows.length; r++) {
+            int t = textOfRow[r];
+            if (out[t] == null) {
+                out[t] = rows[r].clone();
+            } else {
+                for (int j = 0; j < rows[r].length; j++) {
+                    out[t][j] = pooling == Settings.WindowPooling.MAX ? Math.max(out[t][j], rows[r][j])
+                            : out[t][j] + rows[r][j];
+                }
+            }
+            count[t]++;
+        }
+        if (pooling == Settings.WindowPooling.MEAN) {
+            for (int t = 0; t < texts; t++) {
+                for (int j = 0; j < out[t].length; j++) {
+                    out[t][j] /= count[t];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The logits {@code [rows, labels]} of featurized input, in float32. */
+    public static INDArray logits(SameDiff sd, Featurizer.Batch b) {
+        return sd.output(placeholders(b), GraphNames.LOGITS).get(GraphNames.LOGITS);
     }
 
     /** Class probabilities {@code [batch, labels]} of featurized input. */

@@ -37,6 +37,34 @@ public record Task(Settings.Task kind, List<String> labels, double[] thresholds)
         return kind == Settings.Task.MULTI_LABEL;
     }
 
+    /**
+     * One text's probabilities from its logits, as the classifier head makes them: a softmax over the classes, or a
+     * sigmoid per label (in double, then rounded to float).
+     */
+    public float[] probabilities(float[] logits) {
+        float[] p = new float[logits.length];
+        if (multiLabel()) {
+            for (int j = 0; j < p.length; j++) {
+                p[j] = (float) (1 / (1 + Math.exp(-logits[j])));
+            }
+            return p;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        double[] e = new double[p.length];
+        for (int j = 0; j < p.length; j++) {
+            e[j] = Math.exp(logits[j] - max);
+            sum += e[j];
+        }
+        for (int j = 0; j < p.length; j++) {
+            p[j] = (float) (e[j] / sum);
+        }
+        return p;
+    }
+
     /** The labels one text's probabilities give, in label order. */
     public List<String> chosen(float[] probabilities) {
         if (!multiLabel()) {

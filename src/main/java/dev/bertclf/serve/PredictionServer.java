@@ -306,7 +306,8 @@ public final class PredictionServer implements AutoCloseable {
         MicroBatcher b = requireBatcher();
         Texts in = readTexts(req, res, settings.maxTexts());
         List<String> inputs = in.texts();
-        MicroBatcher.Answer a = await(req, b.submit(inputs), settings.predictTimeoutMs(), "prediction");
+        MicroBatcher.Answer a = longTexts(b.current(), inputs) ? readInPasses(req, b, inputs)
+                : await(req, b.submit(inputs), settings.predictTimeoutMs(), "prediction");
         accessLog.answered(req, a);
         metrics.waited(a.queuedNanos());
         List<Map<String, Object>> out = new ArrayList<>();
@@ -314,6 +315,59 @@ public final class PredictionServer implements AutoCloseable {
             out.add(answer(a.model(), p));
         }
         return in.one() ? out.get(0) : out;
+    }
+
+    /**
+     * Whether a request holds a text the model reads in more than one window; refuses (413) one of more than
+     * {@code serve.max-windows} windows in all.
+     */
+    private boolean longTexts(ServedModel serving, List<String> texts) {
+        if (serving == null) {
+            return false;
+        }
+        int windows = 0;
+        for (String t : texts) {
+            windows += serving.predictor().windows(t);
+        }
+        if (windows > settings.maxWindows()) {
+            throw new ApiException(413, "too many windows: the texts are read in " + windows + " windows (at most "
+                    + settings.maxWindows() + " a request)");
+        }
+        return windows > texts.size();
+    }
+
+    /**
+     * A request with long texts, read as work on the pass thread, one pass of at most
+     * {@code serve.long-text-unit-word-pieces} at a time, so that other requests' passes run in between.
+     */
+    private MicroBatcher.Answer readInPasses(Request req, MicroBatcher b, List<String> texts) {
+        MicroBatcher.Work<Predictor.Pass> work = new MicroBatcher.Work<>() {
+            Predictor.Reading reading;
+
+            @Override
+            public boolean step(ServedModel model) {
+                if (reading == null) {
+                    int window = Math.max(1, model.predictor().windowLength());
+                    reading = model.predictor().read(texts, Math.max(1,
+                            (int) (settings.longTextUnitWordPieces() / window)));
+                }
+                return reading.step();
+            }
+
+            @Override
+            public Predictor.Pass result() {
+                return reading.result();
+            }
+        };
+        MicroBatcher.Done<Predictor.Pass> d = await(req, b.submitWork(work), settings.predictTimeoutMs(),
+                "prediction");
+        long pieces = 0;
+        for (int p : d.result().wordPieces()) {
+            pieces += p;
+        }
+        metrics.readInWindows(texts.size(), pieces);
+        return new MicroBatcher.Answer(d.result().probabilities(), d.model(), pieces, d.queuedNanos(),
+                d.workNanos());
     }
 
     private Object explainWithPermit(Request req, Response res) {

@@ -15,4 +15,27 @@ public interface Predictor {
     default Pass pass(List<String> texts) {
         return new Pass(predict(texts), new int[texts.size()]);
     }
+
+    /** How many windows a text is read in: 1 unless the model reads long texts in windows. */
+    default int windows(String text) {
+        return 1;
+    }
+
+    /** The word pieces of one window, where the predictor reads long texts in windows (0 where it does not). */
+    default int windowLength() {
+        return 0;
+    }
+
+    /** Texts read a pass of at most {@code passRows} windows at a time, for a predictor that reads in windows. */
+    default Reading read(List<String> texts, int passRows) {
+        throw new UnsupportedOperationException("this predictor does not read texts in windows");
+    }
+
+    /** Texts being read one pass at a time. */
+    interface Reading {
+        /** Runs one pass; true once the texts are read. */
+        boolean step();
+
+        Pass result();
+    }
 }

@@ -83,6 +83,12 @@ public final class ServeMetrics {
         wordPieces.inc(pieces);
     }
 
+    /** Texts read in windows, a pass at a time between other passes: counted, their passes not timed one by one. */
+    void readInWindows(int n, long pieces) {
+        texts.inc(n);
+        wordPieces.inc(pieces);
+    }
+
     /** The cause a refused request is counted under, from its status; null for a request not refused. */
     static String causeOf(int status, boolean timedOut) {
         return switch (status) {

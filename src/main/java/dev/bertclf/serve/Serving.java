@@ -113,6 +113,33 @@ public final class Serving {
                 Classifier.Output out = classifier.classify(texts);
                 return new Pass(out.probabilities(), out.wordPieces());
             }
+
+            @Override
+            public int windowLength() {
+                return classifier.featurizer().settings().windows().length();
+            }
+
+            @Override
+            public int windows(String text) {
+                return classifier.featurizer().windowCount(text);
+            }
+
+            @Override
+            public Reading read(List<String> texts, int passRows) {
+                Classifier.Reading r = classifier.read(texts, passRows);
+                return new Reading() {
+                    @Override
+                    public boolean step() {
+                        return r.step();
+                    }
+
+                    @Override
+                    public Pass result() {
+                        Classifier.Output out = r.result();
+                        return new Pass(out.probabilities(), out.wordPieces());
+                    }
+                };
+            }
         };
         return new ServedModel(run.id(), classifier.task(), predictor, info(run, classifier), () -> {
             classifier.release();

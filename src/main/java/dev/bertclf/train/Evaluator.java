@@ -124,7 +124,7 @@ public final class Evaluator {
                 int[] batch = Arrays.copyOfRange(byLength, from, Math.min(byLength.length, from + batchSize));
                 Featurizer.Batch b = f.featurize(IntStream.of(batch).mapToObj(i -> rows.get(i).text()).toList(),
                         f.settings().fixedLength());
-                float[][] p = classifier.probabilities(b).toFloatMatrix();
+                float[][] p = classifier.classify(b).probabilities();
                 for (int k = 0; k < batch.length; k++) {
                     int i = batch[k];
                     probabilities[i] = p[k];

@@ -220,6 +220,36 @@ class ConfigLoaderTest {
         assertTrue(inference.getMessage().contains("features.inference-max-length = 96 exceeds max-positions = 64"),
                 inference.getMessage());
         assertEquals(1, inference.problems().size(), inference.getMessage());
+        ConfigException window = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.model.zoo-dir", tmp.toString(), "bertclf.model.base", "small-bert",
+                "bertclf.features.max-length", "32", "bertclf.features.long-text", "windows")));
+        assertTrue(window.getMessage().contains("features.window = 128 exceeds max-positions = 64"),
+                window.getMessage());
+        assertEquals(1, window.problems().size(), window.getMessage());
+    }
+
+    @Test
+    void longTextsAreCutUnlessReadInWindowsWhoseSettingsAreCheckedTogether() {
+        Settings.FeatureSettings cut = ConfigLoader.load(null, new Properties()).features();
+        assertEquals(Settings.LongText.TRUNCATE, cut.longText());
+        assertEquals(new Settings.WindowSettings(128, 64, Settings.WindowPooling.MEAN, 16), cut.windows());
+        assertEquals(126 + 15 * 64, cut.windows().coverage());
+        Settings.FeatureSettings windows = ConfigLoader.load(null, props("bertclf.features.long-text", "windows",
+                "bertclf.features.window", "256", "bertclf.features.stride", "128", "bertclf.features.window-pooling",
+                "max", "bertclf.features.max-windows", "4")).features().atInference();
+        assertEquals(Settings.LongText.WINDOWS, windows.longText(), "kept at the inference length");
+        assertEquals(new Settings.WindowSettings(256, 128, Settings.WindowPooling.MAX, 4), windows.windows());
+        assertEquals(256, windows.passLength());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, props(
+                "bertclf.features.long-text", "pages", "bertclf.features.window", "64", "bertclf.features.stride",
+                "63", "bertclf.features.window-pooling", "median", "bertclf.features.max-windows", "0")));
+        assertTrue(e.getMessage().contains("features.long-text = \"pages\" must be one of [truncate, windows]"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("features.stride = 63 would skip word pieces: at most features.window"
+                + " - 2 = 62"), e.getMessage());
+        assertTrue(e.getMessage().contains("features.window-pooling = \"median\""), e.getMessage());
+        assertTrue(e.getMessage().contains("features.max-windows"), e.getMessage());
+        assertEquals(4, e.problems().size(), e.getMessage());
     }
 
     @Test

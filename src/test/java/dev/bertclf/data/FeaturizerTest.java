@@ -2,6 +2,8 @@ package dev.bertclf.data;
 
 import dev.bertclf.config.Settings.FeatureSettings;
 import dev.bertclf.config.Settings.Padding;
+import dev.bertclf.config.Settings.WindowPooling;
+import dev.bertclf.config.Settings.WindowSettings;
 import dev.bertclf.config.Truncation;
 import org.deeplearning4j.iterator.BertIterator;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,6 +13,7 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -115,5 +118,76 @@ class FeaturizerTest {
 
     private static String labelsOf(MultiDataSet batch) {
         return Arrays.deepToString(batch.getLabels(0).toFloatMatrix());
+    }
+
+    private static Featurizer windows(int window, int stride, int maxWindows, Truncation t) {
+        return new Featurizer(vocab, TextNormalization.UNCASED, new FeatureSettings(64, t, 0.5, Padding.BATCH, true)
+                .inWindows(new WindowSettings(window, stride, WindowPooling.MEAN, maxWindows)));
+    }
+
+    /** The rows of a batch as word pieces, [PAD] left out. */
+    private static List<String> rowsAsPieces(Featurizer.Batch b) {
+        String[] byId = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "movie", "was", "great", "bad", "a",
+                "plot", ",", ".", "##s", "film"};
+        List<String> rows = new ArrayList<>();
+        for (int r = 0; r < b.rows(); r++) {
+            StringBuilder row = new StringBuilder();
+            int[] ids = b.inputIds().getRow(r).toIntVector();
+            int[] mask = b.inputMask().getRow(r).toIntVector();
+            for (int i = 0; i < ids.length && mask[i] == 1; i++) {
+                row.append(i == 0 ? "" : " ").append(byId[ids[i]]);
+            }
+            rows.add(row.toString());
+        }
+        return rows;
+    }
+
+    @Test
+    void aLongTextIsReadInOverlappingWindowsTheLastEndingAtItsEnd() {
+        // 10 word pieces, windows of 4 + [CLS] and [SEP], stride 3: starts 0, 3, then 6 ends at the end
+        String text = "the movie was great , the plot was bad .";
+        Featurizer.Batch b = windows(6, 3, 16, Truncation.HEAD).featurize(List.of("great film", text));
+        assertEquals(List.of("[CLS] great film [SEP]",
+                "[CLS] the movie was great [SEP]",
+                "[CLS] great , the plot [SEP]",
+                "[CLS] plot was bad . [SEP]"), rowsAsPieces(b));
+        assertEquals("[0, 1, 1, 1]", Arrays.toString(b.textOfRow()));
+        assertEquals(2, b.texts());
+        assertEquals(6, b.seqLen(), "padded to the longest window");
+        assertEquals(3, windows(6, 3, 16, Truncation.HEAD).windowCount(text));
+        assertEquals(1, windows(6, 3, 16, Truncation.HEAD).windowCount("great film"));
+    }
+
+    @Test
+    void windowsWithTheStrideOfTheirBodyDoNotOverlapExceptTheLast() {
+        assertEquals("[0, 4, 6]", Arrays.toString(Featurizer.windowStarts(10,
+                new WindowSettings(6, 4, WindowPooling.MEAN, 16))));
+        assertEquals("[0, 4]", Arrays.toString(Featurizer.windowStarts(8,
+                new WindowSettings(6, 4, WindowPooling.MEAN, 16))));
+        assertEquals("[0]", Arrays.toString(Featurizer.windowStarts(4,
+                new WindowSettings(6, 4, WindowPooling.MEAN, 16))));
+    }
+
+    @Test
+    void beyondMaxWindowsTheTextIsFirstCutByItsTruncation() {
+        // 2 windows of 4 at stride 3 cover 7 word pieces: head+tail keeps 3.5 -> 4 from the start and 3 from the end
+        String text = "the movie was great , the plot was bad .";
+        assertEquals(List.of("[CLS] the movie was great [SEP]", "[CLS] great was bad . [SEP]"),
+                rowsAsPieces(windows(6, 3, 2, Truncation.HEAD_TAIL).featurize(List.of(text))));
+        assertEquals(2, windows(6, 3, 2, Truncation.HEAD_TAIL).windowCount(text));
+    }
+
+    @Test
+    void aTextThatFitsOneWindowGetsTheFeaturesTruncationWouldGiveIt() {
+        List<String> texts = List.of("The movie was GREAT.", "films<br />a plot", "bad");
+        Featurizer.Batch cut = featurizer(16, Truncation.HEAD, true).featurize(texts, true);
+        Featurizer.Batch windowed = new Featurizer(vocab, TextNormalization.UNCASED,
+                new FeatureSettings(16, Truncation.HEAD, 0.5, Padding.FIXED, true)
+                        .inWindows(new WindowSettings(16, 8, WindowPooling.MEAN, 4))).featurize(texts, true);
+        assertEquals(cut.inputIds(), windowed.inputIds());
+        assertEquals(cut.inputMask(), windowed.inputMask());
+        assertEquals(cut.segmentIds(), windowed.segmentIds());
+        assertEquals(cut.inputIds().dataType(), windowed.inputIds().dataType());
+        assertEquals("[0, 1, 2]", Arrays.toString(windowed.textOfRow()));
     }
 }

@@ -2,13 +2,22 @@ package dev.bertclf.model;
 
 import dev.bertclf.RealBert;
 import dev.bertclf.CpuFeatures;
+import dev.bertclf.config.Settings.FeatureSettings;
+import dev.bertclf.config.Settings.Padding;
 import dev.bertclf.config.Settings.Precision;
+import dev.bertclf.config.Truncation;
+import dev.bertclf.data.BertWordPieceTokenizer;
+import dev.bertclf.data.Featurizer;
+import dev.bertclf.data.TextNormalization;
 import dev.bertclf.data.LabeledText;
 import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.nd4jfix.speed.Bf16Products;
 import dev.bertclf.run.RunFolder;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -95,6 +104,70 @@ class ClassifierTest {
             assertTrue(largest > 0 && largest < 0.05, figures);
             assertTrue(sum / texts.size() < 0.01, figures);
             assertTrue(Math.abs(right8 - right32) <= 2, figures);
+        }
+    }
+
+    /**
+     * A long text read in windows: its windows, made here by hand from the text's word pieces and each run alone
+     * through the graph's logits, then averaged (or the largest, class by class) and put through the softmax, give
+     * the probabilities the classifier gives; and a text of one window gets what truncation would give it.
+     */
+    @Test
+    @Tag("slow")
+    void aLongTextReadInWindowsGetsItsWindowsPooledLogitsThroughTheSoftmax() throws Exception {
+        Classifier truncating = RealBert.tinyRun().classifier(Precision.FP32);
+        float[] cut = truncating.predict(List.of("A fine film."))[0];
+        truncating.release();
+        for (String pooling : List.of("mean", "max")) {
+            RunFolder windowed = RealBert.tinyRunInWindows(java.nio.file.Files.createTempDirectory("windows"),
+                    pooling);
+            Classifier c = windowed.classifier(Precision.FP32);
+            List<String> texts = RealBert.reviews(RealBert.IMDB_TEST, 4).stream().map(LabeledText::text).toList();
+            float[][] pooled = c.predict(texts);
+            Featurizer whole = new Featurizer(windowed.file(RunFolder.VOCAB), TextNormalization.UNCASED,
+                    new FeatureSettings(512, Truncation.HEAD, 0.5, Padding.BATCH, true));
+            for (int t = 0; t < texts.size(); t++) {
+                List<BertWordPieceTokenizer.Piece> pieces = whole.pieces(texts.get(t));
+                List<BertWordPieceTokenizer.Piece> body = new ArrayList<>(pieces.subList(1, pieces.size() - 1));
+                assertTrue(body.size() > 30 + 16, "review " + t + " needs 3 windows or more: " + body.size());
+                int covered = 30 + 15 * 16; // 16 windows at most (features.max-windows): the run's head+tail, 0.25
+                if (body.size() > covered) {
+                    List<BertWordPieceTokenizer.Piece> headAndTail = new ArrayList<>(body.subList(0, 68));
+                    headAndTail.addAll(body.subList(body.size() - (covered - 68), body.size()));
+                    body = headAndTail;
+                }
+                int n = body.size();
+                List<Integer> starts = new ArrayList<>();
+                for (int s = 0; s + 30 < n; s += 16) {
+                    starts.add(s);
+                }
+                starts.add(n - 30);
+                double[] sum = new double[2];
+                double[] max = {Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY};
+                for (int s : starts) {
+                    int[] ids = new int[32];
+                    ids[0] = whole.id("[CLS]");
+                    for (int k = 0; k < 30; k++) {
+                        ids[k + 1] = whole.id(body.get(s + k).token());
+                    }
+                    ids[31] = whole.id("[SEP]");
+                    INDArray row = Nd4j.createFromArray(new int[][]{ids});
+                    float[] logits = Classifier.logits(c.graph(), new Featurizer.Batch(row,
+                            Nd4j.ones(DataType.INT32, 1, 32), Nd4j.zeros(DataType.INT32, 1, 32))).toFloatVector();
+                    for (int j = 0; j < 2; j++) {
+                        sum[j] += logits[j];
+                        max[j] = Math.max(max[j], logits[j]);
+                    }
+                }
+                double a = pooling.equals("mean") ? sum[0] / starts.size() : max[0];
+                double b = pooling.equals("mean") ? sum[1] / starts.size() : max[1];
+                double p1 = 1 / (1 + Math.exp(a - b));
+                assertEquals(p1, pooled[t][1], 1e-5, pooling + " of the " + starts.size() + " windows of review " + t);
+                assertEquals(1 - p1, pooled[t][0], 1e-5);
+            }
+            float[] shortText = c.predict(List.of("A fine film."))[0];
+            assertEquals(cut[1], shortText[1], 1e-6, "a text of one window");
+            c.release();
         }
     }
 }

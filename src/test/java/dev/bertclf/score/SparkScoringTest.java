@@ -8,6 +8,9 @@ import dev.bertclf.config.Settings;
 import dev.bertclf.config.Settings.BadRowPolicy;
 import dev.bertclf.CpuFeatures;
 import dev.bertclf.data.DataException;
+import dev.bertclf.data.LabeledText;
+import dev.bertclf.model.Classifier;
+import dev.bertclf.train.Evaluator;
 import dev.bertclf.model.Explainer;
 import dev.bertclf.nd4jfix.Engine;
 import dev.bertclf.nd4jfix.speed.Bf16Products;
@@ -242,6 +245,81 @@ class SparkScoringTest {
         System.out.println(figures);
         assertTrue(fromFp32 > 0 && fromFp32 < 0.05, figures);
         assertTrue(scored8 < 0.05 && served8 < 0.05, figures);
+    }
+
+    /**
+     * A run that reads long texts in windows: the test evaluation's and Evaluate's probabilities ({@code Evaluator}),
+     * Predict's, Serve's (a text a request, and all in one request read pass by pass between other requests) and
+     * Score's are the same for every review, each of several windows; a request of more than
+     * {@code serve.max-windows} windows is refused with 413.
+     */
+    @Test
+    void aLongTextReadInWindowsGetsTheSameProbabilitiesFromEvaluatePredictServeAndScore() throws Exception {
+        RunFolder windowed = RealBert.tinyRunInWindows(tmp.resolve("windowed"), "mean");
+        List<CSVRecord> rows = records(FIXTURE).subList(0, 6);
+        Path input = writeCsv(tmp.resolve("long.csv"), rows);
+        List<LabeledText> labelled = new ArrayList<>();
+        for (CSVRecord r : rows) {
+            labelled.add(new LabeledText(r.get("review"), r.get("sentiment"), r.getRecordNumber() + 1));
+        }
+        Classifier c = windowed.classifier(Settings.Precision.FP32);
+        float[][] evaluated = Evaluator.scores("windows", c, labelled, 32).probabilities();
+        int windows = 0;
+        for (CSVRecord r : rows) {
+            int w = c.featurizer().windowCount(r.get("review"));
+            assertTrue(w >= 2, "row " + r.get("id") + " is read in " + w + " windows");
+            windows += w;
+        }
+        c.release();
+
+        Map<String, List<String>> predicted = predictById(windowed, input, tmp.resolve("predicted.csv"));
+        Map<String, Double> servedAlone = new HashMap<>();
+        JsonNode servedTogether;
+        HttpResponse<String> tooMany;
+        try (PredictionServer server = ServeApp.start(TestSettings.with("serve.port=0", "serve.run=" + windowed.dir(),
+                "serve.warmup-passes=1", "serve.max-windows=" + (windows - 1)))) {
+            for (CSVRecord r : rows) {
+                servedAlone.put(r.get("id"), post(server, Map.of("text", r.get("review"))).get("probabilities")
+                        .get("positive").asDouble());
+            }
+            servedTogether = post(server, Map.of("texts", rows.stream().limit(rows.size() - 1)
+                    .map(r -> r.get("review")).toList()));
+            tooMany = send(server, Map.of("texts", rows.stream().map(r -> r.get("review")).toList()));
+        }
+        assertEquals(413, tooMany.statusCode(), tooMany.body());
+        assertTrue(tooMany.body().contains("too many windows: the texts are read in " + windows + " windows"),
+                tooMany.body());
+
+        Path output = tmp.resolve("scored.parquet");
+        SparkScoring.score(spark(), job(windowed, input, output, BadRowPolicy.FAIL));
+        Map<String, Double> scored = new HashMap<>();
+        for (Row r : spark().read().parquet(output.toString()).collectAsList()) {
+            scored.put(r.getString(r.fieldIndex("id")), r.getDouble(r.fieldIndex("p_positive")));
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            String id = rows.get(i).get("id");
+            double expected = evaluated[i][1];
+            assertEquals(expected, Double.parseDouble(predicted.get(id).get(2)), 1e-5, "Predict, row " + id);
+            assertEquals(expected, servedAlone.get(id), 1e-5, "Serve, row " + id);
+            assertEquals(expected, scored.get(id), 1e-5, "Score, row " + id);
+            if (i < rows.size() - 1) {
+                assertEquals(expected, servedTogether.get(i).get("probabilities").get("positive").asDouble(), 1e-5,
+                        "Serve, all in one request, row " + id);
+            }
+        }
+    }
+
+    private static HttpResponse<String> send(PredictionServer server, Object body) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                        + "/predict")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(new ObjectMapper().writeValueAsString(body))).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode post(PredictionServer server, Object body) throws Exception {
+        HttpResponse<String> res = send(server, body);
+        assertEquals(200, res.statusCode(), res.body());
+        return new ObjectMapper().readTree(res.body());
     }
 
     @Test

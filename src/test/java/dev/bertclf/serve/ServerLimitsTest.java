@@ -255,4 +255,87 @@ class ServerLimitsTest {
             assertEquals(List.of("first", "good"), computed, "the timed-out request was dropped before computing");
         }
     }
+
+    /**
+     * A stand-in model that reads a text in one window of 128 word pieces per word "long" it holds (at least one), a
+     * pass of {@code passRows} windows taking 100 ms; {@code passes} counts the passes run.
+     */
+    static Predictor windowedModel(java.util.concurrent.atomic.AtomicInteger passes) {
+        return new Predictor() {
+            @Override
+            public float[][] predict(java.util.List<String> texts) {
+                return ServerFixture.fakeModel(texts);
+            }
+
+            @Override
+            public int windowLength() {
+                return 128;
+            }
+
+            @Override
+            public int windows(String text) {
+                return Math.max(1, text.split("long", -1).length - 1);
+            }
+
+            @Override
+            public Reading read(java.util.List<String> texts, int passRows) {
+                int windows = texts.stream().mapToInt(this::windows).sum();
+                return new Reading() {
+                    int read;
+
+                    @Override
+                    public boolean step() {
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        passes.incrementAndGet();
+                        read += passRows;
+                        return read >= windows;
+                    }
+
+                    @Override
+                    public Pass result() {
+                        return new Pass(ServerFixture.fakeModel(texts), new int[texts.size()]);
+                    }
+                };
+            }
+        };
+    }
+
+    @Test
+    void aLongTextIsReadAPassAtATimeWithShortRequestsAnsweredBetweenItsPasses() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger();
+        try (ServerFixture fx = new ServerFixture(windowedModel(passes),
+                "serve.long-text-unit-word-pieces=300", "serve.max-windows=20")) {
+            String longText = "a good " + "long ".repeat(20);
+            var longRequest = fx.client.sendAsync(java.net.http.HttpRequest.newBuilder(URI.create(fx.base
+                    + "/predict")).header("Content-Type", "application/json").POST(java.net.http.HttpRequest
+                    .BodyPublishers.ofString("{\"text\": \"" + longText + "\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (passes.get() < 2) {
+                assertTrue(System.nanoTime() < deadline, "the long text is read a pass at a time");
+                Thread.sleep(10);
+            }
+            long t0 = System.nanoTime();
+            var shortAnswer = fx.predict("{\"text\": \"a bad film\"}");
+            double shortMs = (System.nanoTime() - t0) / 1e6;
+            int passesThen = passes.get();
+            assertEquals(200, shortAnswer.statusCode(), shortAnswer.body());
+            assertTrue(shortAnswer.body().contains("\"negative\""), shortAnswer.body());
+            assertTrue(passesThen < 10, "answered after " + passesThen + " of the long text's 10 passes, "
+                    + shortMs + " ms");
+            var longAnswer = longRequest.get();
+            assertEquals(200, longAnswer.statusCode(), longAnswer.body());
+            assertTrue(longAnswer.body().contains("\"positive\""), longAnswer.body());
+            assertEquals(10, passes.get(), "20 windows in passes of 2 (300 word pieces hold 2 windows of 128)");
+
+            var tooMany = fx.predict("{\"texts\": [\"" + longText + "\", \"long\"]}");
+            assertEquals(413, tooMany.statusCode(), tooMany.body());
+            assertTrue(tooMany.body().contains("too many windows: the texts are read in 21 windows (at most 20"),
+                    tooMany.body());
+        }
+    }
 }
