@@ -142,11 +142,6 @@ public final class Classifier implements AutoCloseable {
             this.rowLogits = new float[batch.rows()][];
         }
 
-        /** How many passes the reading takes in all. */
-        public int passes() {
-            return (batch.rows() + passRows - 1) / passRows;
-        }
-
         /** Runs the next pass; true once every row has been read. */
         public boolean step() {
             if (next < batch.rows()) {
