@@ -156,7 +156,7 @@ public final class ForwardBenchmark {
 
     /** What ran in int8: that it did, and that nothing else fell back unnoticed. */
     private static void printInt8Counts(Engine.InferenceWeights weights) {
-        System.out.printf("int8: %d products in int8, %d in float32 (the attention's and the FFN's second), %d weights"
+        System.out.printf("int8: %d products in int8, %d in float32 (the attention's), %d weights"
                 + " quantized%n", Engine.int8Products(), Engine.int8Float32Products(), weights.quantized());
     }
 

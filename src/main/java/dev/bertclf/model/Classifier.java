@@ -68,15 +68,15 @@ public final class Classifier implements AutoCloseable {
 
     /**
      * {@code sd}'s weights prepared for inference in {@code precision} (made on first use, then kept while they stay
-     * as they are), or null for FP32. Int8 leaves the FFN's second products in float32 (the rule measured with
-     * {@code BenchmarkForward --int8-sensitivity}: docs/measurements.md) and, on a CPU without VNNI, keeps
-     * activations to 7 bits.
+     * as they are), or null for FP32. Int8 quantizes every dense product's weight (activations per row: with them no
+     * product loses more than the others, {@code BenchmarkForward --int8-sensitivity}, docs/measurements.md) and, on a
+     * CPU without VNNI, keeps activations to 7 bits.
      */
     public static Engine.InferenceWeights preparedWeights(SameDiff sd, Precision precision) {
         return switch (precision) {
             case FP32 -> null;
             case BF16 -> Engine.InferenceWeights.bf16(sd);
-            case INT8 -> int8Weights(sd, name -> !GraphNames.isFfnOutputKernel(name));
+            case INT8 -> int8Weights(sd, name -> true);
         };
     }
 

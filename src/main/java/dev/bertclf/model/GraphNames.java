@@ -28,15 +28,6 @@ public final class GraphNames {
     public static final String LABEL = "label";
     /** Inverted-dropout multipliers for the pooled output in training, float {@code [batch, hidden]}. */
     public static final String DROPOUT_MASK = "dropout_mask";
-    /**
-     * Whether {@code name} is the kernel of an encoder layer's second FFN product (TF's {@code layer_N/output/dense},
-     * {@code [3072, 768]} in BERT-base), whose input is the GELU's output: the one product int8 inference keeps in
-     * float32 (the GELU's long tail spends the 8 bits on a few large values).
-     */
-    public static boolean isFfnOutputKernel(String name) {
-        return name.endsWith("/output/dense/kernel") && !name.contains("/attention/");
-    }
-
     /** Classifier weights {@code [hidden, numClasses]} and bias {@code [numClasses]}. */
     public static final String HEAD_KERNEL = "classifier/kernel";
     public static final String HEAD_BIAS = "classifier/bias";

@@ -18,13 +18,16 @@ import java.util.function.Supplier;
 /**
  * Dense layers' matrix products in int8 for inference ({@code inference.precision = int8}): inside {@link #during},
  * every float32 rank-2 {@code matmul} the calling thread runs whose second operand is one of the weights it was given
- * (the caller chooses which: BERT's encoder products but the FFN's second, the pooler and the head,
- * {@code [rows, in]·[in, out]}) runs on oneDNN's int8 {@code matmul}: u8 activations times s8 weights, summed exactly in int32, scaled back to float32 in the primitive.
- * Weights are quantized once per {@link QuantizedWeights}, symmetric per output column ({@code scale = max|w| / 127});
- * activations per product, per tensor, asymmetric over {@code [min(x, 0), max(x, 0)]} with a zero point. Products with
- * no such weight (the attention's batched products, any the caller left out) stay float32, as does every other op.
+ * (the caller chooses which: BERT's encoder products, the pooler and the head, {@code [rows, in]·[in, out]}) runs on
+ * oneDNN's int8 {@code matmul}: u8 activations times s8 weights, summed exactly in int32, scaled back to float32 by
+ * each column's scale in the primitive and by each row's scale after it. Weights are quantized once per
+ * {@link QuantizedWeights}, symmetric per output column ({@code scale = max|w| / 127}); activations per product, per
+ * row (one text's word piece), symmetric around a zero point of 128. Per row, a text's values do not depend on the
+ * texts batched with it, and a row of large values (the GELU's long tail) costs the other rows no precision. Products
+ * with no such weight (the attention's batched products, any the caller left out) stay float32, as does every other
+ * op.
  *
- * <p>With {@link QuantizedWeights#reducedRange} activations use 7 bits ({@code 0..127}): a CPU without VNNI multiplies
+ * <p>With {@link QuantizedWeights#reducedRange} activations use 7 bits ({@code 1..127} around 64): a CPU without VNNI multiplies
  * u8 by s8 with {@code vpmaddubsw}, which adds two products into a saturating 16-bit sum
  * ({@code 2 · 255 · 127 > 32767}); with 7 bits the pair stays below it (ONNX Runtime's {@code reduce_range}).
  *
@@ -92,16 +95,19 @@ public final class Int8Products {
         }
     }
 
-    /** An activation as u8 values (row-major, the source's shape), its scale and its zero point. */
-    record QuantizedActivation(INDArray values, float scale, int zeroPoint) implements AutoCloseable {
-        /** {@code x ≈ scale · (values − zeroPoint)}, as float32. */
+    /**
+     * An activation {@code [M, K]} as u8 values (row-major), one float32 scale per row and the zero point they share.
+     */
+    record QuantizedActivation(INDArray values, INDArray rowScales, int zeroPoint) implements AutoCloseable {
+        /** {@code x ≈ rowScales[i] · (values − zeroPoint)}, as float32. */
         INDArray dequantized() {
-            return values.castTo(DataType.FLOAT).subi(zeroPoint).muli(scale);
+            return values.castTo(DataType.FLOAT).subi(zeroPoint).muliColumnVector(rowScales.reshape(-1, 1));
         }
 
         @Override
         public void close() {
             values.close();
+            rowScales.close();
         }
     }
 
@@ -125,16 +131,23 @@ public final class Int8Products {
     }
 
     /**
-     * {@code x}'s scale and zero point over {@code [min(x, 0), max(x, 0)]} mapped to {@code 0..levels}: zero is
-     * exactly representable, so padding stays zero.
+     * The scale of each row of an activation {@code x} ({@code [M, K]}) from each row's largest magnitude
+     * {@code absMax}: symmetric, {@code max|x[i, :]| / half} with
+     * {@code half = levels / 2} steps either side of {@link #zeroPoint} (1 for a row of zeros). Zero is exact, so
+     * padding stays zero, and a row's values do not depend on the rows batched with it.
      */
-    static float[] activationRange(INDArray x, int levels) {
-        float lo = Math.min(0f, x.minNumber().floatValue());
-        float hi = Math.max(0f, x.maxNumber().floatValue());
-        // levels - 1 steps: the two roundings (of x / scale and of the zero point) then stay within 0..levels
-        float scale = hi > lo ? (hi - lo) / (levels - 1) : 1f;
-        float zeroPoint = Math.min(levels, Math.max(0, Math.round(-lo / scale)));
-        return new float[] {scale, zeroPoint};
+    static float[] rowScales(float[] absMax, int levels) {
+        float half = levels / 2;
+        float[] s = new float[absMax.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = absMax[i] > 0 ? absMax[i] / half : 1f;
+        }
+        return s;
+    }
+
+    /** The u8 value of zero: {@code levels / 2 + 1} (128 of 0..255, 64 of 0..127), so {@code ±half} both fit. */
+    static int zeroPoint(int levels) {
+        return levels / 2 + 1;
     }
 
     /**

@@ -186,16 +186,33 @@ final class OneDnnExecutioner extends NativeOpExecutioner {
         if (w == null) {
             return false;
         }
-        try (Int8Products.QuantizedActivation a = OneDnnInt8.quantize(p.a, weights.levels())) {
-            OneDnn.Primitive product = a == null ? null
-                    : OneDnnInt8.prepareProduct(a.values(), p.ta, w.values(), p.c, p.beta);
+        try (Int8Products.QuantizedActivation a = OneDnnInt8.quantize(p.ta ? p.a.transpose() : p.a,
+                weights.levels())) {
+            if (a == null) {
+                return false;
+            }
+            // beta · c is added after the row scales: then the product goes to a new array first
+            INDArray c = p.beta == 0 ? p.c : Nd4j.createUninitialized(DataType.FLOAT, p.c.shape(), 'c');
+            OneDnn.Primitive product = OneDnnInt8.prepareProduct(a.values(), w.values(), c);
             if (product == null) {
+                if (c != p.c) {
+                    c.close();
+                }
                 return false;
             }
             long start = profilingConfigurableHookIn(op, context);
-            try (INDArray scales = w.scales().mul(a.scale() * p.alpha);
-                    INDArray zeroPoint = Nd4j.createFromArray(a.zeroPoint())) {
-                product.run(a.values(), w.values(), p.c, scales, zeroPoint);
+            INDArray scales = p.alpha == 1 ? w.scales() : w.scales().mul(p.alpha);
+            try (INDArray zeroPoint = Nd4j.createFromArray(a.zeroPoint())) {
+                product.run(a.values(), w.values(), c, scales, zeroPoint);
+            } finally {
+                if (scales != w.scales()) {
+                    scales.close();
+                }
+            }
+            OneDnnInt8.scaleRows(c, a.rowScales());
+            if (c != p.c) {
+                p.c.muli(p.beta).addi(c);
+                c.close();
             }
             Int8Products.COMPUTED.incrementAndGet();
             profilingConfigurableHookOut(op, context, start);

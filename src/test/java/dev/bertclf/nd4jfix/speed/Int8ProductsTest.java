@@ -46,38 +46,47 @@ class Int8ProductsTest {
         return new int[] {tx ? 1 : 0, ty ? 1 : 0, 0};
     }
 
-    /** {@code x}'s quantization from its definition: scale over levels − 1 steps, zero point, round half to even. */
-    private static float[] quantizedByHand(float[] x, int levels) {
-        float lo = 0, hi = 0;
-        for (float v : x) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-        }
-        float scale = (hi - lo) / (levels - 1);
-        float zeroPoint = Math.round(-lo / scale);
+    /**
+     * {@code x}'s ({@code [rows, cols]}, row-major values) quantization from its definition: per row, symmetric,
+     * {@code levels / 2} steps either side of the zero point {@code levels / 2 + 1}, round half to even.
+     */
+    private static float[] quantizedByHand(float[] x, int rows, int levels) {
+        int cols = x.length / rows, half = levels / 2;
         float[] q = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            q[i] = (float) Math.max(0, Math.min(255, Math.rint(x[i] / scale) + zeroPoint));
+        for (int r = 0; r < rows; r++) {
+            float absMax = 0;
+            for (int k = 0; k < cols; k++) {
+                absMax = Math.max(absMax, Math.abs(x[r * cols + k]));
+            }
+            float scale = absMax > 0 ? absMax / half : 1;
+            for (int k = 0; k < cols; k++) {
+                q[r * cols + k] = (float) Math.max(0, Math.min(255, Math.rint(x[r * cols + k] / scale) + half + 1));
+            }
         }
         return q;
     }
 
     @Test
-    void anActivationIsQuantizedAsItsDefinitionSaysWithinOneStepOfRounding() {
+    void anActivationIsQuantizedRowByRowAsItsDefinitionSaysWithinOneStepOfRounding() {
         for (int levels : new int[] {255, 127}) {
             INDArray x = random(M, K);
-            float[] expected = quantizedByHand(x.dup().reshape(-1).toFloatVector(), levels);
+            x.getRow(1).muli(100); // a row of large values leaves the others' steps as they were
+            float[] expected = quantizedByHand(x.dup().reshape(-1).toFloatVector(), (int) M, levels);
             try (Int8Products.QuantizedActivation q = OneDnnInt8.quantize(x, levels)) {
                 float[] got = q.values().castTo(DataType.FLOAT).reshape(-1).toFloatVector();
                 for (int i = 0; i < got.length; i++) {
                     // oneDNN multiplies by 1 / scale where the definition divides: a tie may round the other way
                     assertTrue(Math.abs(got[i] - expected[i]) <= 1, "element " + i + ": " + got[i] + " vs "
                             + expected[i]);
-                    assertTrue(got[i] >= 0 && got[i] <= levels, "within 0.." + levels + ": " + got[i]);
+                    assertTrue(got[i] >= 1 && got[i] <= levels, "within 1.." + levels + ": " + got[i]);
                 }
-                double error = q.dequantized().sub(x).amaxNumber().doubleValue();
-                assertTrue(error <= q.scale() * 0.5001 + 1e-7, "levels " + levels + ": largest error " + error
-                        + " for a step of " + q.scale());
+                float[] scales = q.rowScales().toFloatVector();
+                for (int r = 0; r < M; r++) {
+                    double error = q.dequantized().getRow(r).sub(x.getRow(r)).amaxNumber().doubleValue();
+                    assertTrue(error <= scales[r] * 0.5001 + 1e-7, "levels " + levels + ", row " + r
+                            + ": largest error " + error + " for a step of " + scales[r]);
+                }
+                assertTrue(scales[1] > 50 * scales[0], "row 1's own scale: " + scales[1] + " vs " + scales[0]);
             }
         }
     }
@@ -87,7 +96,8 @@ class Int8ProductsTest {
         INDArray x = random(K, M).transpose();
         try (Int8Products.QuantizedActivation q = OneDnnInt8.quantize(x, 255)) {
             assertEquals(List.of(M, K), List.of(q.values().size(0), q.values().size(1)));
-            assertTrue(q.dequantized().sub(x).amaxNumber().doubleValue() <= q.scale() * 0.5001 + 1e-7);
+            double step = q.rowScales().maxNumber().doubleValue();
+            assertTrue(q.dequantized().sub(x).amaxNumber().doubleValue() <= step * 0.5001 + 1e-7);
         }
     }
 
@@ -134,8 +144,9 @@ class Int8ProductsTest {
             assertEquals(before + 1, Int8Products.computed(), what + ": oneDNN computed it in int8");
             Int8Products.QuantizedWeight qw = weights.copyOf(w, tw);
             INDArray wDequantized = qw.values().castTo(DataType.FLOAT).mulRowVector(qw.scales()); // [K, N]
-            try (Int8Products.QuantizedActivation qx = OneDnnInt8.quantize(x, weights.levels())) {
-                DynamicCustomOp plain = DynamicCustomOp.builder("matmul").addIntegerArguments(flags(tx, false))
+            try (Int8Products.QuantizedActivation qx = OneDnnInt8.quantize(tx ? x.transpose() : x,
+                    weights.levels())) {
+                DynamicCustomOp plain = DynamicCustomOp.builder("matmul").addIntegerArguments(flags(false, false))
                         .addFloatingPointArguments(toObjects(new double[] {alpha, beta})).build();
                 try (OpContext b = context(plain, List.of(qx.dequantized(), wDequantized), List.of(ofDequantized))) {
                     executioner.execInLibnd4j(plain, b);
@@ -202,15 +213,50 @@ class Int8ProductsTest {
         }
     }
 
+    /** {@code x · w} by libnd4j's {@code matmul} into a new row-major array, as the graph runs its products. */
+    private static INDArray product(INDArray x, INDArray w) {
+        long[] shape = x.shape().clone();
+        shape[shape.length - 1] = w.size(-1);
+        INDArray z = Nd4j.zeros(DataType.FLOAT, shape);
+        Nd4j.getExecutioner().exec(DynamicCustomOp.builder("matmul").addInputs(x, w).addOutputs(z).build());
+        return z;
+    }
+
+    /**
+     * Activations are quantized row by row: a row's int8 product is the same alone as beside a row of values a
+     * thousand times larger (the GELU's long tail), which per-tensor quantization would give a thousand times coarser
+     * steps. So a text's probabilities do not move with the texts batched with it.
+     */
     @Test
-    void aProductWithoutAWeightStaysFloat32() {
-        INDArray x = random(M, K), y = random(K, N);
-        try (Int8Products.QuantizedWeights weights = Int8Products.QuantizedWeights.of(List.of(random(K, N)), false)) {
-            long int8 = Int8Products.computed(), float32 = Int8Products.float32();
-            INDArray z = Int8Products.during(weights, () -> x.mmul(y));
-            assertEquals(int8, Int8Products.computed());
-            assertEquals(float32 + 1, Int8Products.float32());
-            assertTrue(z.equalsWithEps(OneDnnKernels.inLibnd4j(() -> x.mmul(y)), TOLERANCE));
+    void aRowsInt8ProductDoesNotDependOnTheRowsBatchedWithIt() {
+        INDArray x = random(M, K), w = random(K, N);
+        x.getRow(M - 1).muli(1000);
+        INDArray first = x.getRow(0).reshape(1, K).dup();
+        try (Int8Products.QuantizedWeights weights = Int8Products.QuantizedWeights.of(List.of(w),
+                !CpuInfo.Cpu.thisOne().hasVnni())) {
+            long before = Int8Products.computed();
+            INDArray batched = Int8Products.during(weights, () -> product(x, w));
+            INDArray alone = Int8Products.during(weights, () -> product(first, w));
+            assertEquals(before + 2, Int8Products.computed(), "both in int8");
+            double diff = batched.getRow(0).sub(alone.getRow(0)).amaxNumber().doubleValue();
+            assertTrue(diff < TOLERANCE, "row 0 beside a large row vs alone: " + diff);
+            double moved = alone.sub(OneDnnKernels.inLibnd4j(() -> product(first, w))).amaxNumber().doubleValue();
+            assertTrue(moved > QUANTIZED_AWAY, "quantized (moved " + moved + ")");
+        }
+    }
+
+    @Test
+    void aProductWithoutAWeightStaysFloat32InRank2And3() {
+        for (long[] batch : new long[][] {{}, {2}}) {
+            INDArray x = random(shape(batch, M, K, false)), y = random(shape(batch, K, N, false));
+            try (Int8Products.QuantizedWeights weights = Int8Products.QuantizedWeights.of(List.of(random(K, N)),
+                    false)) {
+                long int8 = Int8Products.computed(), float32 = Int8Products.float32();
+                INDArray z = Int8Products.during(weights, () -> product(x, y));
+                assertEquals(int8, Int8Products.computed());
+                assertEquals(float32 + 1, Int8Products.float32());
+                assertTrue(z.equalsWithEps(OneDnnKernels.inLibnd4j(() -> product(x, y)), TOLERANCE));
+            }
         }
     }
 
