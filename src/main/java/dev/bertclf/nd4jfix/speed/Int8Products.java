@@ -27,8 +27,8 @@ import java.util.function.Supplier;
  * with no such weight (the attention's batched products, any the caller left out) stay float32, as does every other
  * op.
  *
- * <p>With {@link QuantizedWeights#reducedRange} activations use 7 bits ({@code 1..127} around 64): a CPU without VNNI multiplies
- * u8 by s8 with {@code vpmaddubsw}, which adds two products into a saturating 16-bit sum
+ * <p>With {@link QuantizedWeights#reducedRange} activations use 7 bits ({@code 1..127} around 64): a CPU without
+ * VNNI multiplies u8 by s8 with {@code vpmaddubsw}, which adds two products into a saturating 16-bit sum
  * ({@code 2 · 255 · 127 > 32767}); with 7 bits the pair stays below it (ONNX Runtime's {@code reduce_range}).
  *
  * <p><b>Symptom:</b> libnd4j has no int8 products for a float32 graph: an int8 array in the graph would make its
@@ -132,9 +132,9 @@ public final class Int8Products {
 
     /**
      * The scale of each row of an activation {@code x} ({@code [M, K]}) from each row's largest magnitude
-     * {@code absMax}: symmetric, {@code max|x[i, :]| / half} with
-     * {@code half = levels / 2} steps either side of {@link #zeroPoint} (1 for a row of zeros). Zero is exact, so
-     * padding stays zero, and a row's values do not depend on the rows batched with it.
+     * {@code absMax}: symmetric, {@code max|x[i, :]| / half} with {@code half = levels / 2} steps either side of
+     * {@link #zeroPoint} (1 for a row of zeros). Zero is exact, so padding stays zero, and a row's values do not
+     * depend on the rows batched with it.
      */
     static float[] rowScales(float[] absMax, int levels) {
         float half = levels / 2;

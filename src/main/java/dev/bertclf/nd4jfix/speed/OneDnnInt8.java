@@ -93,7 +93,7 @@ final class OneDnnInt8 {
 
     /**
      * The largest {@code |x[i, :]|} of each row of {@code x} (float32, rank 2): oneDNN's row maximum and minimum,
-     * where libnd4j's {@code amax} along a dimension takes about twice as long as the two of them.
+     * faster together than libnd4j's {@code amax} along a dimension (docs/measurements.md).
      */
     static float[] rowAbsMax(INDArray x) {
         OneDnn.Primitive max = OneDnn.kept(new ReductionLayout(x.shape(), x.stride(), dnnl_reduction_max),
@@ -134,7 +134,7 @@ final class OneDnnInt8 {
 
     /**
      * {@code c} (float32 {@code [M, N]}, unit stride along its rows) times {@code rowScales} ({@code [M]}) row by row,
-     * in place, on oneDNN's {@code binary} where it takes it, else libnd4j's (about twice as slow).
+     * in place, on oneDNN's {@code binary} where it takes it, else libnd4j's (slower: docs/measurements.md).
      */
     static void scaleRows(INDArray c, INDArray rowScales) {
         INDArray column = rowScales.reshape(c.size(0), 1);
