@@ -99,8 +99,10 @@ class ServerLimitsTest {
             writer.join(30_000);
             long oldGenGrowth = oldGenPeak() - oldGenBefore;
             assertEquals(413, code, "over-limit body with " + encoding);
-            assertTrue(sentAtAnswer < 16 << 20, "answered before the client could send 16 MB (sent "
-                    + sentAtAnswer + " bytes of " + STREAM_BYTES + "): the server did not buffer the body");
+            // a server that read the body before answering would answer after all of it; on a loaded machine the
+            // loopback socket's buffers let the client get some MB (17 seen) past the 1 MB the server reads
+            assertTrue(sentAtAnswer < STREAM_BYTES / 2, "answered before the client could send half the body (sent "
+                    + sentAtAnswer + " bytes of " + STREAM_BYTES + "): the server did not read the body");
             assertTrue(oldGenGrowth < 32 << 20, "the heap stayed flat while " + sent.get() + " bytes were sent: "
                     + "old generation peak grew by " + oldGenGrowth + " bytes");
         }
